@@ -15,7 +15,7 @@ from typing import Any
 from mucode.errors import DatasetError
 
 
-def _open_text(path: Path):  # noqa: ANN202 - a text file object
+def _open_text(path: Path):
     if path.suffix == ".gz":
         return gzip.open(path, "rt", encoding="utf-8")
     return path.open(encoding="utf-8")

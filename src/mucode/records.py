@@ -20,7 +20,7 @@ class Status(str, Enum):
     FAILED = "failed"  # the program ran; a test failed or the code raised (syntax errors too)
     TIMEOUT = "timeout"  # the wall-clock or CPU-time limit ended the run
     CRASHED = "crashed"  # the process died without a verdict (signal, os._exit, memory)
-    INFRA_ERROR = "infra_error"  # the sandbox failed; says nothing about the program, never a reward
+    INFRA_ERROR = "infra_error"  # the sandbox failed, not the program: never a reward
 
     def __str__(self) -> str:
         return self.value
@@ -30,7 +30,9 @@ def _from_dict(cls: type[_R], data: dict[str, Any]) -> _R:
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     unknown = set(data) - names
     if unknown:
-        raise ValueError(f"{cls.__name__}: unknown fields {sorted(unknown)}; expected {sorted(names)}")
+        raise ValueError(
+            f"{cls.__name__}: unknown fields {sorted(unknown)}; expected {sorted(names)}"
+        )
     return cls(**data)
 
 

@@ -1,0 +1,107 @@
+"""Thin ctypes wrappers over the Linux calls the sandbox needs (Python 3.10 lacks most).
+
+Every wrapper raises ``OSError`` with the real errno, so callers can record which
+isolation layer the kernel refused and carry on with the ones it allows.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import struct
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_NOEXEC = 0x8
+MS_REC = 0x4000
+MS_PRIVATE = 1 << 18
+
+PR_SET_PDEATHSIG = 1
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAPBSET_DROP = 24
+PR_SET_CHILD_SUBREAPER = 36
+
+_AT_FDCWD = -100
+_AT_RECURSIVE = 0x8000
+_MOUNT_ATTR_RDONLY = 0x1
+_SYS_MOUNT_SETATTR = 442  # same number on every architecture (unified syscall table)
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+_CAP_LAST_CAP_FILE = "/proc/sys/kernel/cap_last_cap"
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+
+def _check(result: int, what: str) -> int:
+    if result == -1:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+    return result
+
+
+def unshare(flags: int) -> None:
+    """Move this process into new namespaces (``unshare(2)``)."""
+    _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str = "") -> None:
+    """``mount(2)``."""
+    args = [s.encode() if s is not None else None for s in (source, target, fstype)]
+    _check(
+        _libc.mount(args[0], args[1], args[2], ctypes.c_ulong(flags), data.encode() or None),
+        f"mount {target}",
+    )
+
+
+def make_tree_read_only(path: str = "/") -> None:
+    """Mark every mount under ``path`` read-only in this mount namespace (Linux >= 5.12)."""
+    attr = struct.pack("QQQQ", _MOUNT_ATTR_RDONLY, 0, 0, 0)  # struct mount_attr
+    buf = ctypes.create_string_buffer(attr, len(attr))
+    _check(
+        _libc.syscall(
+            ctypes.c_long(_SYS_MOUNT_SETATTR),
+            ctypes.c_int(_AT_FDCWD),
+            path.encode(),
+            ctypes.c_uint(_AT_RECURSIVE),
+            buf,
+            ctypes.c_size_t(len(attr)),
+        ),
+        "mount_setattr",
+    )
+
+
+def prctl(option: int, arg: int = 0) -> None:
+    """``prctl(2)`` with one argument."""
+    _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), f"prctl({option})")
+
+
+def drop_all_capabilities() -> None:
+    """Empty the bounding, effective, permitted and inheritable capability sets."""
+    with open(_CAP_LAST_CAP_FILE) as f:
+        last_cap = int(f.read())
+    for cap in range(last_cap + 1):
+        try:
+            prctl(PR_CAPBSET_DROP, cap)
+        except OSError:
+            break  # without CAP_SETPCAP the bounding set cannot shrink; capset below still runs
+    header = struct.pack("Ii", _LINUX_CAPABILITY_VERSION_3, 0)
+    data = bytes(24)  # two zeroed __user_cap_data_struct
+    _check(_libc.capset(header, data), "capset")
+
+
+def write_id_maps(uid: int, gid: int) -> None:
+    """Map root inside a fresh user namespace to ``uid``/``gid`` outside it."""
+    with open("/proc/self/setgroups", "w") as f:
+        f.write("deny")
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"0 {uid} 1")
+    with open("/proc/self/gid_map", "w") as f:
+        f.write(f"0 {gid} 1")

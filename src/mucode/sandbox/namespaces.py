@@ -1,0 +1,102 @@
+"""Worker-side isolation: namespaces, a read-only root, private /tmp, a fresh /proc.
+
+The worker calls :func:`isolate_worker` once at start-up. It tries the strongest layers
+the kernel allows and records each one it got (and why it missed the others), so
+``mucode sandbox info`` can say exactly what protects the machine.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from mucode.sandbox import linux
+
+TMPFS_DIRS = ("/tmp", "/var/tmp", "/dev/shm")  # the world-writable places on a normal system
+
+
+@dataclass
+class Layers:
+    """Which isolation layers are active, and why missing ones are missing."""
+
+    active: list[str] = field(default_factory=list)
+    missing: dict[str, str] = field(default_factory=dict)
+    pid_namespace: bool = False
+    private_tmp: bool = False
+
+    def attempt(self, name: str, action, *args) -> bool:
+        """Run ``action(*args)``; record ``name`` as active or missing."""
+        try:
+            action(*args)
+        except OSError as e:
+            self.missing[name] = e.strerror or str(e)
+            return False
+        self.active.append(name)
+        return True
+
+
+def _enter_namespaces(layers: Layers, as_root: bool) -> None:
+    base = linux.CLONE_NEWNS | linux.CLONE_NEWNET | linux.CLONE_NEWPID
+    extra = linux.CLONE_NEWIPC | linux.CLONE_NEWUTS
+    if as_root:
+        layers.attempt("namespaces (mount, network, pid, ipc, uts)", linux.unshare, base | extra)
+        return
+    uid, gid = os.getuid(), os.getgid()
+
+    def user_namespace() -> None:
+        linux.unshare(linux.CLONE_NEWUSER | base | extra)
+        linux.write_id_maps(uid, gid)
+
+    layers.attempt("namespaces (user, mount, network, pid, ipc, uts)", user_namespace)
+
+
+def _become_namespace_init() -> None:
+    """Fork; the parent waits and mirrors the child's exit, the child is pid 1 of the new pid ns."""
+    pid = os.fork()
+    if pid:
+        _, status = os.waitpid(pid, 0)
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    linux.prctl(linux.PR_SET_PDEATHSIG, 9)
+
+
+def _mount_private_dirs(layers: Layers, tmpfs_mb: int) -> None:
+    if not layers.attempt(
+        "private mount propagation", linux.mount, None, "/", None, linux.MS_REC | linux.MS_PRIVATE
+    ):
+        return
+    layers.attempt("read-only root filesystem", linux.make_tree_read_only, "/")
+    flags = linux.MS_NOSUID | linux.MS_NODEV
+    mounted = []
+    for path in TMPFS_DIRS:
+        if os.path.isdir(path):
+            try:
+                linux.mount("tmpfs", path, "tmpfs", flags, f"size={tmpfs_mb}m,mode=1777")
+                mounted.append(path)
+            except OSError as e:
+                layers.missing[f"private {path}"] = e.strerror or str(e)
+    if "/tmp" in mounted:
+        layers.active.append(f"private tmpfs on {', '.join(mounted)} ({tmpfs_mb} MiB)")
+        layers.private_tmp = True
+    if layers.pid_namespace:
+        layers.attempt(
+            "private /proc",
+            linux.mount,
+            "proc",
+            "/proc",
+            "proc",
+            linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC,
+        )
+
+
+def isolate_worker(tmpfs_mb: int) -> Layers:
+    """Enter every namespace the kernel allows; on success this process is pid 1 there."""
+    layers = Layers()
+    as_root = os.geteuid() == 0
+    _enter_namespaces(layers, as_root)
+    if layers.active:
+        _become_namespace_init()
+        layers.pid_namespace = os.getpid() == 1
+        _mount_private_dirs(layers, tmpfs_mb)
+    else:
+        linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)  # orphans come back to us for the sweep
+    return layers

@@ -1,0 +1,176 @@
+"""The sandbox pool: warm workers, one program per fork, verdicts in input order."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from mucode.errors import SandboxError
+from mucode.records import Status, Verdict
+from mucode.sandbox import protocol
+from mucode.sandbox.limits import Limits
+
+_SRC = str(Path(__file__).resolve().parents[2])
+_BOOT = f"import sys; sys.path.insert(0, {_SRC!r}); from mucode.sandbox.worker import main; main()"
+_WORKER_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+_PIPE_SLACK_S = 15.0  # how long past a job's own deadline the pool waits for a worker
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One program and the tests to run after it (setup code runs in between)."""
+
+    program: str
+    tests: tuple[str, ...] = ()
+    setup_code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxInfo:
+    """The isolation a worker reported at start-up."""
+
+    layers: tuple[str, ...]
+    missing: dict[str, str]
+    workers: int
+    python: str
+
+
+class _WorkerProcess:
+    """One warm worker and its pipes."""
+
+    def __init__(self, tmpfs_mb: int) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-c", _BOOT, json.dumps({"tmpfs_mb": tmpfs_mb})],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_WORKER_ENV, close_fds=True,
+        )  # fmt: skip
+        self.fd_in = self.proc.stdout.fileno()
+        self.fd_out = self.proc.stdin.fileno()
+
+    def hello(self) -> dict:
+        if not select.select([self.fd_in], [], [], 60)[0]:
+            raise SandboxError("a sandbox worker did not start within 60 s")
+        try:
+            return protocol.receive(self.fd_in)
+        except EOFError as e:
+            raise SandboxError(
+                f"a sandbox worker died at start-up (exit code {self.proc.wait()}); "
+                "run `mucode sandbox info` to see the error"
+            ) from e
+
+    def run(self, job: dict, wait_s: float) -> dict:
+        protocol.send(self.fd_out, job)
+        if not select.select([self.fd_in], [], [], wait_s)[0]:
+            raise TimeoutError("worker did not answer")
+        return protocol.receive(self.fd_in)
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+
+
+class Sandbox:
+    """Run untrusted programs in isolated child processes of warm workers.
+
+    Use as a context manager. ``run_many`` spreads jobs over all workers and returns
+    verdicts in input order. A worker that dies is replaced; its job gets ``infra_error``.
+    """
+
+    def __init__(self, workers: int | None = None, limits: Limits | None = None,
+                 tmpfs_mb: int = 64) -> None:  # fmt: skip
+        self.limits = limits or Limits()
+        self._tmpfs_mb = tmpfs_mb
+        count = workers or os.cpu_count() or 1
+        self._workers = [_WorkerProcess(tmpfs_mb) for _ in range(count)]
+        hellos = [w.hello() for w in self._workers]
+        self.info = SandboxInfo(
+            layers=tuple(hellos[0]["layers"]), missing=hellos[0]["missing"],
+            workers=count, python=hellos[0]["python"],
+        )  # fmt: skip
+        self._idle = list(self._workers)
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop every worker."""
+        for worker in self._workers:
+            worker.close()
+        self._workers = []
+
+    def _job_dict(self, job: Job, limits: Limits) -> dict:
+        return {
+            "program": job.program,
+            "setup_code": job.setup_code,
+            "tests": list(job.tests),
+            "limits": {**limits.model_dump(), "cpu_s": limits.effective_cpu_s},
+        }
+
+    def run(self, job: Job, limits: Limits | None = None) -> Verdict:
+        """Run one job on an idle worker."""
+        limits = limits or self.limits
+        with self._lock:
+            if not self._idle:
+                raise SandboxError("no idle sandbox worker; use run_many for parallel jobs")
+            worker = self._idle.pop()
+        try:
+            raw = worker.run(self._job_dict(job, limits), limits.timeout_s + _PIPE_SLACK_S)
+        except (EOFError, OSError, TimeoutError) as e:
+            worker = self._replace(worker)
+            raw = {
+                "status": Status.INFRA_ERROR,
+                "feedback": f"sandbox worker failed: {e}",
+                "duration_s": 0.0,
+                "tests_passed": 0,
+                "tests_total": len(job.tests),
+            }
+        finally:
+            with self._lock:
+                self._idle.append(worker)
+        raw["status"] = Status(raw["status"])
+        return Verdict(**raw)
+
+    def _replace(self, dead: _WorkerProcess) -> _WorkerProcess:
+        dead.proc.kill()
+        dead.close()
+        fresh = _WorkerProcess(self._tmpfs_mb)
+        fresh.hello()
+        with self._lock:
+            self._workers[self._workers.index(dead)] = fresh
+        return fresh
+
+    def run_many(self, jobs: Sequence[Job], on_result: Callable[[int, Verdict], None] | None = None,
+                 limits: Limits | None = None) -> list[Verdict]:  # fmt: skip
+        """Run all jobs in parallel; ``on_result(index, verdict)`` fires as each finishes."""
+        results: list[Verdict | None] = [None] * len(jobs)
+
+        def one(index: int) -> None:
+            results[index] = verdict = self.run(jobs[index], limits)
+            if on_result is not None:
+                on_result(index, verdict)
+
+        with ThreadPoolExecutor(max_workers=len(self._workers)) as executor:
+            list(executor.map(one, range(len(jobs))))
+        return results  # type: ignore[return-value]

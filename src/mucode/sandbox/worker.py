@@ -1,0 +1,238 @@
+"""A warm sandbox worker: one pre-started interpreter that forks a child per program.
+
+Started by the pool as ``python -I -c ...`` with a scrubbed environment. It isolates
+itself once (namespaces, read-only root, private /tmp), pre-imports common modules,
+then serves jobs from fd 0 and answers on fd 1 (see ``protocol``). Per job it forks;
+the child confines itself and runs the harness; the worker owns the clock, kills the
+whole process tree at the deadline, and turns what it saw into a verdict.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib
+import json
+import os
+import select
+import shutil
+import signal
+import sys
+import time
+
+from mucode.sandbox import confine, harness, protocol
+from mucode.sandbox.namespaces import TMPFS_DIRS, Layers, isolate_worker
+from mucode.sandbox.verdicts import Observed, infra_verdict, judge
+
+PRELOAD = (
+    "math", "re", "collections", "itertools", "functools", "heapq", "bisect", "string",
+    "operator", "copy", "random", "statistics", "fractions", "decimal", "cmath", "array",
+    "typing", "datetime", "hashlib", "json", "sys", "os",
+)  # fmt: skip
+REPORT_CAP = 1 << 20
+PRIVATE_WORKDIR = "/tmp/work"
+SANDBOX_UID_BASE = 1_500_000_000  # root runs each worker's programs as uid BASE + worker pid
+
+
+class Worker:
+    """Serves jobs; see module docstring."""
+
+    def __init__(self, config: dict) -> None:
+        host_pid = os.getpid()  # before the pid namespace: unique among live workers
+        self.layers: Layers = isolate_worker(config["tmpfs_mb"])
+        self.sandbox_uid = SANDBOX_UID_BASE + host_pid if os.geteuid() == 0 else None
+        if self.sandbox_uid is not None:
+            self.layers.active.append(f"unprivileged uid {self.sandbox_uid}")
+        self.layers.active += [
+            "rlimits (cpu, memory, file size, open files, processes)",
+            "scrubbed environment",
+            "no new privileges",
+        ]
+        for name in PRELOAD:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
+        if self.layers.private_tmp:  # the work dir is always /tmp/work: set its env once
+            os.environ.update(confine.scrubbed_environment(PRIVATE_WORKDIR))
+        gc.freeze()  # children must not copy-on-write the whole heap when gc runs
+
+    def hello(self) -> dict:
+        """Start-up report for the pool."""
+        return {
+            "layers": self.layers.active,
+            "missing": self.layers.missing,
+            "pid_namespace": self.layers.pid_namespace,
+            "python": sys.version.split()[0],
+        }
+
+    def serve(self, fd_in: int, fd_out: int) -> None:
+        """Answer jobs until the pool closes the pipe."""
+        protocol.send(fd_out, self.hello())
+        while True:
+            try:
+                job = protocol.receive(fd_in)
+            except EOFError:
+                return
+            protocol.send(fd_out, self.run(job))
+
+    def _workdir(self) -> str:
+        if self.layers.private_tmp:
+            path = PRIVATE_WORKDIR
+            os.mkdir(path, 0o700)
+        else:
+            import tempfile
+
+            path = tempfile.mkdtemp(prefix="mucode-")
+        if self.sandbox_uid is not None:
+            os.chown(path, self.sandbox_uid, self.sandbox_uid)
+        return path
+
+    def _cleanup(self, workdir: str) -> None:
+        if not self.layers.private_tmp:
+            shutil.rmtree(workdir, ignore_errors=True)
+            return
+        for base in TMPFS_DIRS:
+            with contextlib.suppress(OSError), os.scandir(base) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
+                        with contextlib.suppress(OSError):
+                            os.unlink(entry.path)
+
+    def run(self, job: dict) -> dict:
+        """Run one job; always returns a verdict dict."""
+        start = time.monotonic()
+        try:
+            workdir = self._workdir()
+        except OSError as e:
+            return infra_verdict(f"sandbox could not make a work dir: {e}", job)
+        nonce = os.urandom(16).hex()
+        out_r, out_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            _child(job, nonce, out_w, rep_w, workdir, self.sandbox_uid)
+        os.close(out_w)
+        os.close(rep_w)
+        try:
+            out_cap = job["limits"]["output_kb"] * 1024
+            seen = _supervise(pid, (out_r, out_cap), rep_r, start + job["limits"]["timeout_s"])
+            self._sweep()
+            _drain(out_r, seen.output, out_cap)
+            _drain(rep_r, seen.report, REPORT_CAP)
+        finally:
+            os.close(out_r)
+            os.close(rep_r)
+            self._cleanup(workdir)
+        return judge(job, nonce, seen, time.monotonic() - start)
+
+    def _sweep(self) -> None:
+        """Kill every process the run left behind, then reap them all."""
+        if self.layers.pid_namespace:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(-1, signal.SIGKILL)  # as pid 1: everyone in our namespace but us
+        else:
+            _kill_orphans()
+        while True:
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                return
+
+
+def _kill_orphans() -> None:
+    """Without a pid namespace: kill the children reparented to us (we are a subreaper)."""
+    for _ in range(100):
+        path = f"/proc/self/task/{os.getpid()}/children"
+        try:
+            with open(path) as f:
+                pids = [int(p) for p in f.read().split()]
+        except OSError:
+            return
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.001)
+
+
+def _child(job: dict, nonce: str, out_w: int, rep_w: int, workdir: str, uid: int | None) -> None:
+    """Forked child: confine, announce, run the harness. Never returns."""
+    try:
+        os.setpgid(0, 0)  # without a pid namespace the sweep kills this group
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        report_fd = confine.redirect_fds(out_w, rep_w)
+        os.chdir(workdir)
+        if workdir != PRIVATE_WORKDIR:
+            os.environ.clear()
+            os.environ.update(confine.scrubbed_environment(workdir))
+        confine.apply_rlimits(job["limits"])
+        confine.drop_privileges(uid)
+        reporter = harness.make_reporter(report_fd, nonce, job["limits"]["feedback_chars"])
+        reporter.confined()
+    except BaseException as e:  # noqa: BLE001 - report any set-up failure, then die
+        with contextlib.suppress(OSError):
+            os.write(2, f"sandbox set-up failed: {e!r}\n".encode())
+        os._exit(120)
+    harness.run(job, reporter)
+
+
+def _supervise(pid: int, out: tuple[int, int], rep_r: int, deadline: float) -> Observed:
+    """Collect output until the child exits or the deadline passes (then kill it)."""
+    seen = Observed()
+    out_r, out_cap = out
+    pidfd = os.pidfd_open(pid)
+    try:
+        poller = select.poll()
+        for fd in (pidfd, out_r, rep_r):
+            poller.register(fd, select.POLLIN)
+        sinks = {out_r: (seen.output, out_cap), rep_r: (seen.report, REPORT_CAP)}
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                seen.timed_out = True
+                os.kill(pid, signal.SIGKILL)
+                break
+            events = poller.poll(remaining * 1000)
+            if any(fd == pidfd for fd, _ in events):
+                break
+            for fd, _ in events:
+                buf, cap = sinks[fd]
+                if not _read_into(fd, buf, cap):
+                    poller.unregister(fd)
+        _, seen.wait_status = os.waitpid(pid, 0)
+    finally:
+        os.close(pidfd)
+    return seen
+
+
+def _read_into(fd: int, buf: bytearray, cap: int) -> bool:
+    """Read what is there, keeping at most ``cap`` bytes in ``buf``. False at end of file."""
+    chunk = os.read(fd, 65536)
+    if not chunk:
+        return False
+    if len(buf) < cap:
+        buf.extend(chunk[: cap - len(buf)])
+    return True
+
+
+def _drain(fd: int, buf: bytearray, cap: int) -> None:
+    """Read whatever is left without blocking (writers are dead by now)."""
+    os.set_blocking(fd, False)
+    with contextlib.suppress(BlockingIOError):
+        while _read_into(fd, buf, cap):
+            pass
+
+
+def main() -> None:
+    """Entry point of the worker process."""
+    config = json.loads(sys.argv[1])
+    fd_in, fd_out = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    worker = Worker(config)
+    worker.serve(fd_in, fd_out)
