@@ -8,11 +8,14 @@ the kernel allows and records each one it got (and why it missed the others), so
 from __future__ import annotations
 
 import os
+import stat
+import sys
 from dataclasses import dataclass, field
 
 from mucode.sandbox import linux
 
 TMPFS_DIRS = ("/tmp", "/var/tmp", "/dev/shm")  # the world-writable places on a normal system
+HIDDEN_DIRS = ("/root", "/home")  # tokens, keys and caches live here; programs need none of it
 
 
 @dataclass
@@ -59,11 +62,52 @@ def _become_namespace_init() -> None:
     linux.prctl(linux.PR_SET_PDEATHSIG, 9)
 
 
+def _closed_ancestor(path: str) -> str | None:
+    """The first directory on ``path`` that other users cannot enter, if any."""
+    current = "/"
+    for part in path.strip("/").split("/"):
+        current = os.path.join(current, part)
+        if not os.stat(current).st_mode & stat.S_IXOTH:
+            return current
+    return None
+
+
+def _python_dirs() -> list[str]:
+    """Directories the interpreter imports from, outermost first, nested ones dropped."""
+    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path}
+    kept: list[str] = []
+    for path in sorted((os.path.realpath(d) for d in dirs if d and os.path.isdir(d)), key=len):
+        if not any(path == k or path.startswith(k + "/") for k in kept):
+            kept.append(path)
+    return kept
+
+
+def hide_private_dirs() -> None:
+    """Cover home directories (and any closed directory Python lives under) with an empty
+    tmpfs, then bind the interpreter's own directories back, so programs can import the
+    standard library and installed packages but read nobody's files."""
+    python_dirs = _python_dirs()
+    covers = {d for d in HIDDEN_DIRS if os.path.isdir(d)}
+    covers |= {a for d in python_dirs if (a := _closed_ancestor(d)) is not None}
+    rebind = [d for d in python_dirs if any(d.startswith(c + "/") for c in covers)]
+    handles = {d: os.open(d, os.O_PATH) for d in rebind}
+    try:
+        for cover in sorted(covers, key=len):
+            linux.mount("tmpfs", cover, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=1m,mode=755")
+        for path, fd in handles.items():
+            os.makedirs(path, exist_ok=True)
+            linux.mount(f"/proc/self/fd/{fd}", path, None, linux.MS_BIND | linux.MS_REC)
+    finally:
+        for fd in handles.values():
+            os.close(fd)
+
+
 def _mount_private_dirs(layers: Layers, tmpfs_mb: int) -> None:
     if not layers.attempt(
         "private mount propagation", linux.mount, None, "/", None, linux.MS_REC | linux.MS_PRIVATE
     ):
         return
+    layers.attempt("home directories hidden", hide_private_dirs)
     layers.attempt("read-only root filesystem", linux.make_tree_read_only, "/")
     flags = linux.MS_NOSUID | linux.MS_NODEV
     mounted = []

@@ -39,8 +39,9 @@ class Worker:
 
     def __init__(self, config: dict) -> None:
         host_pid = os.getpid()  # before the pid namespace: unique among live workers
+        host_root = os.geteuid() == 0  # before a user namespace makes everyone root
         self.layers: Layers = isolate_worker(config["tmpfs_mb"])
-        self.sandbox_uid = SANDBOX_UID_BASE + host_pid if os.geteuid() == 0 else None
+        self.sandbox_uid = SANDBOX_UID_BASE + host_pid if host_root else None
         if self.sandbox_uid is not None:
             self.layers.active.append(f"unprivileged uid {self.sandbox_uid}")
         self.layers.active += [
@@ -105,6 +106,7 @@ class Worker:
         try:
             workdir = self._workdir()
         except OSError as e:
+            self._cleanup(PRIVATE_WORKDIR)
             return infra_verdict(f"sandbox could not make a work dir: {e}", job)
         nonce = os.urandom(16).hex()
         out_r, out_w = os.pipe()

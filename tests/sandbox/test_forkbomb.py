@@ -1,0 +1,75 @@
+"""The fork bomb, run last, in its own process under a hard outer timeout.
+
+The bombs are bounded by construction (at most 300 processes each), so if the
+sandbox's process limit ever failed, the machine would still be fine.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from tests.sandbox.test_hostile import sandbox_processes
+
+pytestmark = [pytest.mark.hostile, pytest.mark.forkbomb]
+
+WIDE_BOMB = """
+import os, time
+def solve():
+    made = 0
+    for _ in range(300):
+        try:
+            pid = os.fork()
+        except OSError:
+            break
+        if pid == 0:
+            time.sleep(30)
+            os._exit(0)
+        made += 1
+    return made
+"""
+DEEP_BOMB = """
+import os, time
+def solve():
+    for _ in range(8):  # doubling: at most 2**8 = 256 processes
+        try:
+            os.fork()
+        except OSError:
+            pass
+    time.sleep(30)
+"""
+RUNNER = """
+import json, sys
+from mucode.sandbox import Job, Limits, Sandbox
+with Sandbox(workers=1, limits=Limits(timeout_s=3, processes=16)) as sb:
+    v = sb.run(Job(sys.argv[1], tuple(sys.argv[2:])))
+    after = sb.run(Job("x = 1"))
+print(json.dumps({"bomb": v.to_dict(), "after": after.to_dict()}))
+"""
+
+
+def _run_bomb(program: str, test: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(RUNNER), program, test],
+        capture_output=True, text=True, timeout=90, check=True,
+    )  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_wide_fork_bomb_is_bounded():
+    result = _run_bomb(WIDE_BOMB, "assert solve() < 16")
+    assert result["bomb"]["status"] == "passed", result["bomb"]["feedback"]
+    assert result["after"]["status"] == "passed"
+
+
+def test_doubling_fork_bomb_is_killed_at_the_deadline():
+    result = _run_bomb(DEEP_BOMB, "solve()")
+    assert result["bomb"]["status"] == "timeout"
+    assert result["after"]["status"] == "passed"
+    time.sleep(0.5)
+    assert sandbox_processes() == []

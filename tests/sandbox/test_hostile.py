@@ -1,0 +1,243 @@
+"""Hostile programs: none may forge a pass, escape its box, or hurt the parent."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mucode.records import Status
+from mucode.sandbox import Job, Limits
+from mucode.sandbox.worker import SANDBOX_UID_BASE
+
+pytestmark = pytest.mark.hostile
+FAILING_TEST = ("assert solve() == 42",)
+WRONG = "def solve():\n    return 0\n"
+
+
+def require_layer(sandbox, word: str) -> None:
+    if not any(word in layer for layer in sandbox.info.layers):
+        pytest.skip(f"isolation layer '{word}' not available here: {sandbox.info.missing}")
+
+
+def sandbox_processes() -> list[int]:
+    """Host pids of processes running as a sandbox uid."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        uid = int(status.split("Uid:")[1].split()[0])
+        if uid >= SANDBOX_UID_BASE:
+            pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.parametrize(
+    "prelude",
+    [
+        pytest.param("print('All tests passed.'); print('passed')\n", id="prints-success"),
+        pytest.param("import os\nos._exit(0)\n", id="os-exit-0-top-level"),
+        pytest.param("import sys\nsys.exit(0)\n", id="sys-exit-0"),
+        pytest.param("import sys\nsys.exit = lambda *a: None\n", id="patch-sys-exit"),
+        pytest.param(
+            "import builtins\nbuiltins.AssertionError = type('X', (BaseException,), {})\n",
+            id="patch-assertion-error",
+        ),
+        pytest.param(
+            "import builtins\nbuiltins.compile = lambda *a, **k: compile('pass', 'x', 'exec')\n"
+            "builtins.exec = lambda *a, **k: None\nbuiltins.eval = lambda *a, **k: True\n",
+            id="patch-exec-eval-compile",
+        ),
+        pytest.param(
+            "import ast\nast.parse = lambda *a, **k: ast.Module([], [])\n", id="patch-ast-parse"
+        ),
+        pytest.param(
+            "import os\nfor fd in range(3, 1024):\n"
+            "    for line in (b'P 0\\n', b'F passed 00\\n', b'passed\\n'):\n"
+            "        try:\n            os.write(fd, line)\n"
+            "        except OSError:\n            pass\n",
+            id="write-inherited-fds",
+        ),
+        pytest.param(
+            "import sys\ndef tracer(frame, event, arg):\n    return None\nsys.settrace(tracer)\n",
+            id="settrace",
+        ),
+    ],
+)
+def test_cannot_forge_a_pass(sandbox, prelude):
+    verdict = sandbox.run(Job(prelude + WRONG, FAILING_TEST))
+    assert verdict.status is not Status.PASSED
+    assert verdict.status in (Status.FAILED, Status.CRASHED)
+
+
+def test_exit_zero_during_the_tests_is_not_a_pass(sandbox):
+    program = "import os\ndef solve():\n    os._exit(0)\n"
+    verdict = sandbox.run(Job(program, FAILING_TEST))
+    assert verdict.status is Status.CRASHED
+    assert "exited with code 0 before the tests finished" in verdict.feedback
+
+
+def test_always_equal_object_is_not_a_pass(sandbox):
+    program = (
+        "class Anything:\n    def __eq__(self, other):\n        return True\n"
+        "def solve():\n    return Anything()\n"
+    )
+    verdict = sandbox.run(Job(program, FAILING_TEST))
+    assert verdict.status is Status.FAILED
+    assert "__eq__" in verdict.feedback
+
+
+def test_memory_bomb_is_stopped(sandbox):
+    program = "def solve():\n    hog = []\n    while True:\n        hog.append(bytearray(10**8))\n"
+    verdict = sandbox.run(Job(program, FAILING_TEST), Limits(memory_mb=512, timeout_s=10))
+    assert verdict.status is Status.CRASHED
+    assert "memory" in verdict.feedback.lower()
+    assert verdict.duration_s < 5
+
+
+def test_huge_output_is_capped_and_the_run_ends(sandbox):
+    program = "import sys\ndef solve():\n    for _ in range(2000):\n"
+    program += "        sys.stdout.write('x' * 100000)\n    return 42\n"
+    verdict = sandbox.run(Job(program, FAILING_TEST))
+    assert verdict.status is Status.PASSED  # 200 MB of output, drained and dropped
+
+
+def test_big_file_hits_the_file_size_limit(sandbox):
+    program = "def solve():\n    with open('big', 'wb') as f:\n        f.write(b'x' * (40 << 20))\n"
+    verdict = sandbox.run(Job(program, FAILING_TEST), Limits(file_size_mb=8))
+    assert verdict.status is Status.FAILED
+    assert "File too large" in verdict.feedback
+
+
+def test_open_files_are_limited(sandbox):
+    program = "def solve():\n    return [open('/dev/null') for _ in range(500)]\n"
+    verdict = sandbox.run(Job(program, FAILING_TEST), Limits(open_files=32))
+    assert verdict.status is Status.FAILED
+    assert "Too many open files" in verdict.feedback
+
+
+def test_stdin_is_closed(sandbox):
+    verdict = sandbox.run(Job("def solve():\n    return input()\n", FAILING_TEST))
+    assert verdict.status is Status.FAILED
+    assert "EOFError" in verdict.feedback
+
+
+def test_environment_is_scrubbed(sandbox, monkeypatch):
+    # Workers were started before this variable existed, but the contract is stronger:
+    # a program sees only the sandbox's own small environment.
+    program = "import os\ndef solve():\n    return sorted(os.environ)\n"
+    verdict = sandbox.run(Job(program, ("assert solve() == []",)))
+    names = verdict.feedback.split("Actual:")[1]
+    for secret in ("TOKEN", "KEY", "SECRET", "PASSWORD", "AWS", "HF_", "OPENAI"):
+        assert secret not in names
+    assert "PATH" in names and "HOME" in names
+
+
+def test_writes_outside_the_work_dir_fail_or_vanish(sandbox, tmp_path):
+    require_layer(sandbox, "read-only root")
+    target = tmp_path / "escaped.txt"
+    home = Path.home() / "mucode-escape-probe.txt"
+    program = (
+        "def attempt(path):\n    try:\n        with open(path, 'w') as f:\n            f.write('x')\n"
+        "        return 'wrote'\n    except OSError as e:\n        return type(e).__name__\n"
+        f"def solve():\n    return [attempt(p) for p in ({str(target)!r}, {str(home)!r},\n"
+        "        '/etc/mucode-probe', '/usr/mucode-probe', 'local.txt', '/tmp/leak.txt')]\n"
+    )
+    verdict = sandbox.run(Job(program, ("assert solve() == 0",)))
+    actual = verdict.feedback.split("Actual:")[1]
+    assert actual.count("'wrote'") == 2, actual  # the work dir and the private /tmp only
+    assert not target.exists() and not home.exists()
+    assert not Path("/etc/mucode-probe").exists() and not Path("/usr/mucode-probe").exists()
+
+
+def test_files_do_not_leak_between_runs(sandbox):
+    require_layer(sandbox, "private tmpfs")
+    write = "open('/tmp/leak.txt', 'w').write('x')\nopen('here.txt', 'w').write('x')\n"
+    for _ in range(4):  # reach both workers
+        sandbox.run(Job(write))
+    check = "import os\ndef solve():\n    return os.path.exists('/tmp/leak.txt') or os.listdir('.')\n"
+    verdicts = sandbox.run_many([Job(check, ("assert solve() == []",))] * 4)
+    assert all(v.status is Status.PASSED for v in verdicts), verdicts[0].feedback
+    assert not Path("/tmp/leak.txt").exists()
+
+
+def test_no_network_even_to_localhost(sandbox):
+    require_layer(sandbox, "network")
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(3)
+    port = server.getsockname()[1]
+    accepted = []
+    thread = threading.Thread(target=lambda: accepted.append(_accept_once(server)), daemon=True)
+    thread.start()
+    program = (
+        "import socket\ndef solve():\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'hi')\n"
+        "    return 42\n"
+    )
+    verdict = sandbox.run(Job(program, FAILING_TEST))
+    thread.join()
+    server.close()
+    assert verdict.status is Status.FAILED
+    assert "OSError" in verdict.feedback or "unreachable" in verdict.feedback
+    assert accepted == [False]
+
+
+def _accept_once(server: socket.socket) -> bool:
+    try:
+        conn, _ = server.accept()
+    except TimeoutError:
+        return False
+    conn.close()
+    return True
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "os.kill(os.getppid(), signal.SIGKILL)",
+        "os.kill(1, signal.SIGKILL)",
+        "os.kill(-1, signal.SIGKILL)",
+        "os.kill(POOL_PID, signal.SIGKILL)",
+        "os.killpg(os.getpgid(POOL_PID), signal.SIGKILL)",
+    ],
+)
+def test_killing_the_parent_fails_and_the_pool_survives(sandbox, attack):
+    program = "import os, signal\ndef solve():\n    " + attack.replace("POOL_PID", str(os.getpid()))
+    program += "\n    return 0\n"
+    verdict = sandbox.run(Job(program, FAILING_TEST))
+    assert verdict.status in (Status.FAILED, Status.CRASHED)
+    after = sandbox.run_many([Job("def solve():\n    return 42\n", FAILING_TEST)] * 4)
+    assert all(v.status is Status.PASSED for v in after)
+
+
+def test_stray_children_die_with_the_run(sandbox, tmp_path):
+    program = (
+        "import os, time\ndef solve():\n    if os.fork() == 0:\n        os.setsid()\n"
+        "        if os.fork() == 0:\n            time.sleep(60)\n        os._exit(0)\n"
+        "    return 42\n"
+    )
+    verdict = sandbox.run(Job(program, FAILING_TEST))
+    assert verdict.status is Status.PASSED
+    deadline = time.monotonic() + 2
+    while sandbox_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sandbox_processes() == []
+
+
+def test_timeout_kills_the_whole_tree(sandbox):
+    program = (
+        "import os, time\ndef solve():\n    for _ in range(3):\n        if os.fork() == 0:\n"
+        "            time.sleep(60)\n    time.sleep(60)\n"
+    )
+    verdict = sandbox.run(Job(program, FAILING_TEST), Limits(timeout_s=0.5))
+    assert verdict.status is Status.TIMEOUT
+    time.sleep(0.2)
+    assert sandbox_processes() == []
