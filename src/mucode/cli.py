@@ -1,0 +1,127 @@
+"""The ``mucode`` command line. Each command: options -> config -> one library call -> summary."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from mucode.cli_options import BenchmarkName, DataDir, JsonOutput, Split, Timeout, Workers
+from mucode.errors import ConfigError, MucodeError
+
+app = typer.Typer(
+    help="Multi-turn code generation with execution feedback (muCode).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+benchmarks_app = typer.Typer(help="List and inspect benchmarks.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Inspect the sandbox and run one program in it.",
+                          no_args_is_help=True)  # fmt: skip
+app.add_typer(benchmarks_app, name="benchmarks")
+app.add_typer(sandbox_app, name="sandbox")
+console = Console()
+REFERENCE = "reference"
+
+
+@app.command()
+def evaluate(
+    samples_file: Annotated[Path | None, typer.Argument(help="JSONL of {task_id, completion|code}.")] = None,
+    benchmark: BenchmarkName = "humaneval",
+    split: Split = None,
+    k: Annotated[str, typer.Option(help="Comma-separated k values for pass@k.")] = "1,10,100",
+    samples: Annotated[str | None, typer.Option(help="'reference' to judge the benchmark's own solutions, or a path.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Results JSONL; default: beside the samples.")] = None,
+    data_dir: DataDir = None,
+    workers: Workers = None,
+    timeout: Timeout = 10.0,
+    json_output: JsonOutput = False,
+) -> None:  # fmt: skip
+    """Judge samples on public and private tests; print pass@k."""
+    from mucode.commands.evaluate import evaluation_config, run_evaluate
+
+    source = _one_source(samples_file, samples)
+    config = evaluation_config(benchmark=benchmark, split=split, ks=k, data_dir=data_dir,
+                               workers=workers, timeout_s=timeout)  # fmt: skip
+    summary = run_evaluate(source, config, out)
+    _print_summary(summary.to_json_dict(), json_output)
+
+
+def _one_source(samples_file: Path | None, samples: str | None) -> str:
+    if samples_file is not None and samples is not None:
+        raise ConfigError("give the samples either as an argument or with --samples, not both")
+    if samples_file is None and samples is None:
+        raise ConfigError("no samples: pass SAMPLES.jsonl, or --samples reference")
+    return str(samples_file) if samples_file is not None else samples  # type: ignore[return-value]
+
+
+def _print_summary(summary: dict, json_output: bool) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{summary['benchmark']} / {summary['split']}")
+    for name in ("metric", "value"):
+        table.add_column(name)
+    for key, value in summary.items():
+        if key not in ("benchmark", "split", "status_counts"):
+            table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    table.add_row("statuses", ", ".join(f"{s}={n}" for s, n in summary["status_counts"].items()))
+    console.print(table)
+    if json_output:
+        print(json.dumps(summary))
+
+
+@benchmarks_app.command("list")
+def benchmarks_list() -> None:
+    """List the benchmarks, their splits and data sources."""
+    from mucode.commands.benchmarks import benchmarks_table
+
+    console.print(benchmarks_table())
+
+
+@benchmarks_app.command("show")
+def benchmarks_show(
+    task_id: Annotated[str, typer.Argument(help="Task id, e.g. HumanEval/0 or Mbpp/11.")],
+    benchmark: Annotated[str | None, typer.Option("--benchmark", "-b", help="Benchmark; default: from the id's prefix.")] = None,
+    data_dir: DataDir = None,
+    json_output: JsonOutput = False,
+) -> None:  # fmt: skip
+    """Show one problem: the prompt a model sees, its public and private tests, the reference."""
+    from mucode.commands.benchmarks import show_problem
+
+    show_problem(console, task_id, benchmark, data_dir, json_output)
+
+
+@sandbox_app.command("info")
+def sandbox_info(json_output: JsonOutput = False) -> None:
+    """Start a worker and report which isolation layers are active here."""
+    from mucode.commands.sandbox import print_info
+
+    print_info(console, json_output)
+
+
+@sandbox_app.command("run")
+def sandbox_run(
+    code: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Program file.")],
+    test: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Test file; each top-level statement is one test.")] = None,
+    setup: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Setup code run before the tests.")] = None,
+    timeout: Timeout = 10.0,
+    json_output: JsonOutput = False,
+) -> None:  # fmt: skip
+    """Run one program (and its tests) in the sandbox and print the verdict."""
+    from mucode.commands.sandbox import run_one
+
+    passed = run_one(console, (code, test, setup), timeout, json_output)
+    raise typer.Exit(0 if passed else 1)
+
+
+def main() -> None:
+    """Console-script entry point: typed errors become a message and exit code 2."""
+    try:
+        app()
+    except MucodeError as e:
+        Console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False)
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""Command bodies: parse what typer gave, call the library, render the result."""

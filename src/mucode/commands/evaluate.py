@@ -1,0 +1,37 @@
+"""Body of ``mucode evaluate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mucode.errors import ConfigError
+from mucode.evaluate import (
+    EvaluationConfig,
+    EvaluationSummary,
+    evaluate_reference,
+    evaluate_samples,
+)
+from mucode.progress import progress_bar
+from mucode.sandbox import Limits
+
+REFERENCE = "reference"
+DEFAULT_REFERENCE_DIR = Path("runs") / "reference"
+
+
+def evaluation_config(*, timeout_s: float, **options: object) -> EvaluationConfig:
+    """Validate command-line options into a config; bad values become a ``ConfigError``."""
+    try:
+        return EvaluationConfig(**options, limits=Limits(timeout_s=timeout_s))
+    except ValueError as e:
+        raise ConfigError(str(e)) from e
+
+
+def run_evaluate(source: str, config: EvaluationConfig, out: Path | None) -> EvaluationSummary:
+    """Evaluate a samples file, or the reference solutions when ``source == 'reference'``."""
+    with progress_bar(f"evaluating {config.benchmark}") as on_progress:
+        if source == REFERENCE:
+            name = f"{config.benchmark}-{config.split or 'default'}_results.jsonl"
+            output = out or DEFAULT_REFERENCE_DIR / name
+            output.parent.mkdir(parents=True, exist_ok=True)
+            return evaluate_reference(config, output, on_progress=on_progress)
+        return evaluate_samples(Path(source), config, output=out, on_progress=on_progress)

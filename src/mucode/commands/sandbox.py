@@ -1,0 +1,72 @@
+"""Bodies of ``mucode sandbox info`` and ``mucode sandbox run``."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from mucode.records import Status, Verdict
+from mucode.sandbox import Job, Limits, Sandbox
+
+_STATUS_STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.TIMEOUT: "yellow",
+                 Status.CRASHED: "magenta", Status.INFRA_ERROR: "bold red"}  # fmt: skip
+
+
+def print_info(console: Console, json_output: bool) -> None:
+    """Start one worker and print the isolation layers it reported."""
+    with Sandbox(workers=1) as sandbox:
+        info = sandbox.info
+    if json_output:
+        print(json.dumps({"layers": list(info.layers), "missing": info.missing,
+                          "python": info.python, "limits": Limits().model_dump()}))  # fmt: skip
+        return
+    table = Table(title="mucode sandbox isolation")
+    table.add_column("layer")
+    table.add_column("state")
+    for layer in info.layers:
+        table.add_row(layer, "[green]active[/]")
+    for layer, why in info.missing.items():
+        table.add_row(layer, f"[red]missing[/] ({why})")
+    console.print(table)
+    limits = ", ".join(f"{k}={v}" for k, v in Limits().model_dump().items())
+    console.print(f"default limits: {limits}", highlight=False)
+
+
+def split_tests(source: str) -> tuple[str, ...]:
+    """One test per top-level statement; a file that does not parse stays one test."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return (source,)
+    return tuple(ast.get_source_segment(source, node) or "" for node in tree.body)
+
+
+def run_one(console: Console, files: tuple[Path, Path | None, Path | None], timeout: float,
+            json_output: bool) -> bool:  # fmt: skip
+    """Run a program file with optional test and setup files; print the verdict."""
+    code, test, setup = files
+    job = Job(
+        program=code.read_text(encoding="utf-8"),
+        tests=split_tests(test.read_text(encoding="utf-8")) if test else (),
+        setup_code=setup.read_text(encoding="utf-8") if setup else "",
+    )
+    with Sandbox(workers=1, limits=Limits(timeout_s=timeout)) as sandbox:
+        verdict = sandbox.run(job)
+    if json_output:
+        print(verdict.to_json())
+    else:
+        _print_verdict(console, verdict)
+    return verdict.passed
+
+
+def _print_verdict(console: Console, verdict: Verdict) -> None:
+    style = _STATUS_STYLE[verdict.status]
+    console.print(
+        f"[{style}]{verdict.status.value}[/]  tests {verdict.tests_passed}/{verdict.tests_total}"
+        f"  {verdict.duration_s:.3f} s"
+    )
+    console.print(verdict.feedback, highlight=False, markup=False)
