@@ -19,7 +19,10 @@ from mucode.sandbox import protocol
 from mucode.sandbox.limits import Limits
 
 _SRC = str(Path(__file__).resolve().parents[2])
-_BOOT = f"import sys; sys.path.insert(0, {_SRC!r}); from mucode.sandbox.worker import main; main()"
+# Workers start with -S (no site: .pth hooks would bloat every fork) and get this process's
+# import path instead, so programs can import what the parent can.
+_PATH = [_SRC] + [p for p in sys.path if p and Path(p).is_dir() and p != _SRC]
+_BOOT = f"import sys; sys.path[:0] = {_PATH!r}; from mucode.sandbox.worker import main; main()"
 _WORKER_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -54,7 +57,7 @@ class _WorkerProcess:
 
     def __init__(self, tmpfs_mb: int) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", _BOOT, json.dumps({"tmpfs_mb": tmpfs_mb})],
+            [sys.executable, "-I", "-S", "-c", _BOOT, json.dumps({"tmpfs_mb": tmpfs_mb})],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_WORKER_ENV, close_fds=True,
         )  # fmt: skip
         self.fd_in = self.proc.stdout.fileno()
