@@ -1,0 +1,313 @@
+import json
+import logging
+
+import pytest
+from pydantic import ValidationError
+
+import mucode.evaluate as evaluate_module
+from mucode.errors import ConfigError, DatasetError, SandboxError
+from mucode.evaluate import (
+    EvaluationConfig,
+    default_results_path,
+    evaluate_reference,
+    evaluate_samples,
+    public_passed,
+)
+from mucode.jsonl import stream_jsonl
+from mucode.records import Problem, Status, Verdict
+
+ADD = "def add(a, b):\n    return a + b\n"
+SQUARE = "def square(x):\n    return x * x\n"
+
+
+def _problem(task_id, entry_point, public, private, reference):
+    return Problem(
+        task_id=task_id,
+        benchmark="mbpp",
+        split="test",
+        prompt=f"Write {entry_point}.",
+        entry_point=entry_point,
+        setup_code="",
+        public_tests=public,
+        private_tests=private,
+        reference_solution=reference,
+    )
+
+
+TINY = [
+    _problem(
+        "Mbpp/1",
+        "add",
+        ("assert add(1, 2) == 3",),
+        ("assert add(2, 2) == 4", "assert add(0, 0) == 0"),
+        ADD,
+    ),
+    _problem("Mbpp/2", "square", ("assert square(3) == 9",), ("assert square(0) == 0",), SQUARE),
+    _problem("Mbpp/3", "unused", ("assert unused() is None",), (), "def unused():\n    pass\n"),
+]
+
+
+@pytest.fixture
+def tiny_benchmark(monkeypatch):
+    """A three-problem 'mbpp' benchmark; the sandbox stays real."""
+
+    def load(name, split=None, data_dir=None, task_ids=None):
+        return list(TINY)
+
+    monkeypatch.setattr(evaluate_module, "load_problems", load)
+
+
+def _write_samples(path, rows):
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+SAMPLES = [
+    {"task_id": "Mbpp/1", "code": ADD, "model": "m"},
+    {"task_id": 1, "code": "def add(a, b):\n    return 3\n"},  # public passes, private fails
+    {"task_id": "Mbpp/2", "completion": "def square(x):\n    return x + x\n"},  # 3+3 != 9
+    {"task_id": "2", "completion": SQUARE},
+]
+
+
+def test_results_follow_input_order_with_verdict_fields(tmp_path, tiny_benchmark):
+    path = _write_samples(tmp_path / "samples.jsonl", SAMPLES)
+    summary = evaluate_samples(path, EvaluationConfig(benchmark="mbpp", ks=(1, 2, 5)))
+
+    assert summary.results_path == tmp_path / "samples.jsonl_results.jsonl"
+    results = [obj for _, obj in stream_jsonl(summary.results_path)]
+    assert [r["task_id"] for r in results] == ["Mbpp/1", "Mbpp/1", "Mbpp/2", "Mbpp/2"]
+    assert [r["completion_id"] for r in results] == [0, 1, 0, 1]
+    assert [r["status"] for r in results] == ["passed", "failed", "failed", "passed"]
+    assert [r["passed"] for r in results] == [True, False, False, True]
+    assert [r["public_passed"] for r in results] == [True, True, False, True]
+    assert [r["tests_passed"] for r in results] == [3, 1, 0, 2]
+    assert [r["tests_total"] for r in results] == [3, 3, 2, 2]
+    assert results[0]["model"] == "m"  # input fields are kept
+    assert results[0]["code"] == ADD and results[2]["completion"].startswith("def square")
+    assert results[0]["feedback"] == "" or isinstance(results[0]["feedback"], str)
+    assert all(r["duration_s"] >= 0 for r in results)
+    assert results[1]["feedback"]  # the model is told what went wrong
+
+    assert summary.pass_at_k == {1: pytest.approx(0.5), 2: pytest.approx(1.0)}
+    assert (summary.n_tasks, summary.n_samples, summary.n_public_passed) == (2, 4, 3)
+    assert summary.n_tasks_without_samples == 1
+    assert summary.status_counts["passed"] == 2 and summary.status_counts["failed"] == 2
+    assert summary.n_infra_errors == 0
+
+
+def test_summary_json_keys(tmp_path, tiny_benchmark):
+    path = _write_samples(tmp_path / "s.jsonl", SAMPLES)
+    out = tmp_path / "new_dir" / "elsewhere.jsonl"
+    summary = evaluate_samples(path, EvaluationConfig(benchmark="mbpp", ks="1,2"), output=out)
+    data = summary.to_json_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["pass@1"] == pytest.approx(0.5) and data["pass@2"] == pytest.approx(1.0)
+    assert "pass@5" not in data
+    for key in (
+        "benchmark",
+        "split",
+        "n_tasks",
+        "n_samples",
+        "n_public_passed",
+        "n_infra_errors",
+        "status_counts",
+        "results_path",
+        "wall_s",
+    ):
+        assert key in data
+    assert data["split"] == "test" and data["results_path"] == str(out)
+    assert set(data["status_counts"]) == {s.value for s in Status}
+    assert out.exists() and not default_results_path(path).exists()
+
+
+def test_unknown_task_id_names_the_line(tmp_path, tiny_benchmark):
+    path = _write_samples(tmp_path / "s.jsonl", [SAMPLES[0], {"task_id": "Mbpp/77", "code": ""}])
+    with pytest.raises(DatasetError, match=r"s\.jsonl:2: task_id 'Mbpp/77'"):
+        evaluate_samples(path, EvaluationConfig(benchmark="mbpp"))
+    assert not default_results_path(path).exists()
+
+
+def test_results_may_not_overwrite_the_samples(tmp_path, tiny_benchmark):
+    path = _write_samples(tmp_path / "s.jsonl", SAMPLES)
+    with pytest.raises(ConfigError, match="is the samples file"):
+        evaluate_samples(path, EvaluationConfig(benchmark="mbpp"), output=path)
+
+
+def test_tasks_without_samples_are_logged(tmp_path, tiny_benchmark, caplog):
+    path = _write_samples(tmp_path / "s.jsonl", SAMPLES[:1])
+    with caplog.at_level(logging.WARNING, logger="mucode.evaluate"):
+        summary = evaluate_samples(path, EvaluationConfig(benchmark="mbpp", ks=(1, 10)))
+    assert "2 of 3 tasks have no samples" in caplog.text
+    assert "k=10" in caplog.text  # one sample per task cannot give pass@10
+    assert summary.pass_at_k == {1: 1.0}
+
+
+def test_progress_reports_every_sample(tmp_path, tiny_benchmark):
+    path = _write_samples(tmp_path / "s.jsonl", SAMPLES)
+    calls = []
+    evaluate_samples(
+        path, EvaluationConfig(benchmark="mbpp"), on_progress=lambda d, t: calls.append((d, t))
+    )
+    assert calls[0] == (0, 4)
+    assert sorted(calls) == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_reference_mode_judges_reference_solutions(tmp_path, tiny_benchmark):
+    out = tmp_path / "ref_results.jsonl"
+    summary = evaluate_reference(EvaluationConfig(benchmark="mbpp", ks=(1,)), out)
+    results = [obj for _, obj in stream_jsonl(out)]
+    assert [r["task_id"] for r in results] == ["Mbpp/1", "Mbpp/2", "Mbpp/3"]
+    assert all(r["passed"] and r["public_passed"] for r in results)
+    assert results[0]["code"] == ADD
+    assert summary.pass_at_k == {1: 1.0} and summary.n_tasks == 3
+
+
+class _InfraFlakySandbox:
+    """Passes every job except those whose program mentions INFRA (unavoidable fake:
+    the real sandbox cannot be made to fail on cue)."""
+
+    def __init__(self, workers=None, limits=None):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def run_many(self, jobs, on_result=None):
+        verdicts = []
+        for index, job in enumerate(jobs):
+            n = len(job.tests)
+            if "INFRA" in job.program:
+                verdict = Verdict(Status.INFRA_ERROR, "worker lost", 0.0, 0, n)
+            else:
+                verdict = Verdict(Status.PASSED, "", 0.01, n, n)
+            if on_result is not None:
+                on_result(index, verdict)
+            verdicts.append(verdict)
+        return verdicts
+
+
+@pytest.fixture
+def flaky_sandbox(monkeypatch):
+    monkeypatch.setattr(evaluate_module, "Sandbox", _InfraFlakySandbox)
+
+
+INFRA_SAMPLES = [
+    {"task_id": "Mbpp/1", "code": ADD},
+    {"task_id": "Mbpp/1", "code": "# INFRA"},
+    {"task_id": "Mbpp/2", "code": "# INFRA"},
+]
+
+
+def test_infra_errors_raise_after_writing_results(tmp_path, tiny_benchmark, flaky_sandbox):
+    path = _write_samples(tmp_path / "s.jsonl", INFRA_SAMPLES)
+    with pytest.raises(
+        SandboxError, match=r"2 of 3 samples got infra_error.*infra_errors=.exclude."
+    ):
+        evaluate_samples(path, EvaluationConfig(benchmark="mbpp"))
+    results = [obj for _, obj in stream_jsonl(default_results_path(path))]
+    assert [r["status"] for r in results] == ["passed", "infra_error", "infra_error"]
+    assert [r["public_passed"] for r in results] == [True, False, False]
+
+
+def test_infra_errors_excluded_from_pass_at_k_on_request(
+    tmp_path, tiny_benchmark, flaky_sandbox, caplog
+):
+    path = _write_samples(tmp_path / "s.jsonl", INFRA_SAMPLES)
+    config = EvaluationConfig(benchmark="mbpp", ks=(1, 2), infra_errors="exclude")
+    with caplog.at_level(logging.WARNING, logger="mucode.evaluate"):
+        summary = evaluate_samples(path, config)
+    # Mbpp/1 keeps its one judged sample (a pass); Mbpp/2 has none left and drops out.
+    assert summary.pass_at_k == {1: 1.0}
+    assert summary.n_tasks == 1 and summary.n_samples == 3
+    assert summary.n_infra_errors == 2 and summary.to_json_dict()["n_infra_errors"] == 2
+    assert "only infra_error samples" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("status", "tests_passed", "n_public", "expected"),
+    [
+        (Status.PASSED, 3, 1, True),
+        (Status.FAILED, 1, 1, True),  # public passed, a private test failed
+        (Status.TIMEOUT, 2, 2, True),  # timed out in a private test
+        (Status.FAILED, 1, 2, False),
+        (Status.CRASHED, 0, 1, False),
+        (Status.INFRA_ERROR, 0, 1, False),
+        (Status.INFRA_ERROR, 0, 0, False),  # judged nothing, even with no public tests
+        (Status.PASSED, 2, 0, True),
+        (Status.FAILED, 1, 0, True),  # the program ran: vacuous public pass holds
+        (Status.FAILED, 0, 0, False),  # a load error cannot be told apart: not passed
+    ],
+)
+def test_public_passed(status, tests_passed, n_public, expected):
+    verdict = Verdict(status, "", 0.0, tests_passed, 3)
+    assert public_passed(verdict, n_public) is expected
+
+
+def test_config_parses_and_checks_ks():
+    assert EvaluationConfig(benchmark="mbpp", ks="1, 5,10").ks == (1, 5, 10)
+    assert EvaluationConfig(benchmark="mbpp", ks=(5, 1, 5)).ks == (5, 1)
+    with pytest.raises(ValidationError, match="every k must be >= 1"):
+        EvaluationConfig(benchmark="mbpp", ks=(0, 1))
+    with pytest.raises(ValidationError, match="ks"):
+        EvaluationConfig(benchmark="mbpp", ks="")
+    with pytest.raises(ValidationError, match="split_name"):
+        EvaluationConfig(benchmark="mbpp", split_name="test")
+
+
+def test_default_results_path_is_beside_the_input(tmp_path):
+    path = tmp_path / "run" / "samples.jsonl"
+    assert default_results_path(path) == tmp_path / "run" / "samples.jsonl_results.jsonl"
+
+
+def test_limits_reach_the_sandbox(tmp_path, tiny_benchmark):
+    from mucode.sandbox import Limits
+
+    path = _write_samples(
+        tmp_path / "s.jsonl", [{"task_id": "Mbpp/2", "code": "while True:\n    pass\n"}]
+    )
+    config = EvaluationConfig(benchmark="mbpp", ks=(1,), limits=Limits(timeout_s=0.5))
+    summary = evaluate_samples(path, config)
+    (result,) = [obj for _, obj in stream_jsonl(summary.results_path)]
+    assert (result["status"], result["passed"], result["public_passed"]) == (
+        "timeout",
+        False,
+        False,
+    )
+    assert summary.status_counts["timeout"] == 1 and summary.pass_at_k == {1: 0.0}
+
+
+def test_real_mbpp_correct_and_wrong_solutions(tmp_path, shared_data_dir):
+    from mucode.benchmarks import load_problems
+
+    problems = load_problems("mbpp", data_dir=shared_data_dir, task_ids=[11, 12, 13])
+    rows = []
+    for p in problems:
+        rows.append({"task_id": p.task_id, "code": p.reference_solution})
+        rows.append(
+            {"task_id": p.task_id, "code": f"def {p.entry_point}(*args):\n    return None\n"}
+        )
+    path = _write_samples(tmp_path / "s.jsonl", rows)
+    config = EvaluationConfig(benchmark="mbpp", data_dir=shared_data_dir, ks=(1, 2, 10))
+    summary = evaluate_samples(path, config)
+
+    results = [obj for _, obj in stream_jsonl(summary.results_path)]
+    assert [r["passed"] for r in results] == [True, False] * 3
+    assert [r["status"] for r in results] == ["passed", "failed"] * 3
+    assert all(
+        r["tests_total"] == len(p.all_tests) for r, p in zip(results[::2], problems, strict=True)
+    )
+    assert summary.pass_at_k == {1: pytest.approx(0.5), 2: pytest.approx(1.0)}
+    assert summary.n_tasks == 3 and summary.split == "test"
+    assert summary.n_tasks_without_samples == 497
+
+
+def test_real_mbpp_unknown_split_task_is_named(tmp_path, shared_data_dir):
+    # Mbpp/600 is in the validation split, not test.
+    path = _write_samples(tmp_path / "s.jsonl", [{"task_id": 600, "code": ""}])
+    config = EvaluationConfig(benchmark="mbpp", data_dir=shared_data_dir)
+    with pytest.raises(DatasetError, match=r"s\.jsonl:1: task_id 600 \(Mbpp/600\) is not in"):
+        evaluate_samples(path, config)
