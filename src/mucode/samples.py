@@ -63,8 +63,9 @@ def _task_id_of(
         raise DatasetError(f"{where}: bad task_id {raw!r}: {e}") from e
     if task_id not in problems:
         splits = sorted({p.split for p in problems.values()})
+        shown = repr(raw) if raw == task_id else f"{raw!r} ({task_id})"
         raise DatasetError(
-            f"{where}: task_id {raw!r} ({task_id}) is not in benchmark {benchmark!r} "
+            f"{where}: task_id {shown} is not in benchmark {benchmark!r} "
             f"split {'/'.join(splits) or '?'}; check --benchmark and --split"
         )
     return task_id
