@@ -28,7 +28,7 @@ def _failures(sandbox, problems):
     jobs = [Job(p.reference_solution, p.all_tests, p.setup_code) for p in problems]
     verdicts = sandbox.run_many(jobs)
     assert not [v for v in verdicts if v.status is Status.INFRA_ERROR]
-    return {p.task_id: v.feedback for p, v in zip(problems, verdicts) if not v.passed}
+    return {p.task_id: v.feedback for p, v in zip(problems, verdicts, strict=True) if not v.passed}
 
 
 @pytest.mark.slow
@@ -51,9 +51,10 @@ def test_every_humaneval_canonical_solution_passes(reference_sandbox):
 
 
 def test_public_tests_alone_pass_with_the_reference(reference_sandbox, shared_data_dir):
-    problems = load_problems("humaneval")[:20] + load_problems(
-        "mbpp", split="test", data_dir=shared_data_dir
-    )[:20]
+    problems = (
+        load_problems("humaneval")[:20]
+        + load_problems("mbpp", split="test", data_dir=shared_data_dir)[:20]
+    )
     jobs = [Job(p.reference_solution, p.public_tests, p.setup_code) for p in problems]
     assert all(v.passed for v in reference_sandbox.run_many(jobs))
 

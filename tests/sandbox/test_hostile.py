@@ -146,7 +146,8 @@ def test_writes_outside_the_work_dir_fail_or_vanish(sandbox, tmp_path):
     target = tmp_path / "escaped.txt"
     home = Path.home() / "mucode-escape-probe.txt"
     program = (
-        "def attempt(path):\n    try:\n        with open(path, 'w') as f:\n            f.write('x')\n"
+        "def attempt(path):\n    try:\n        with open(path, 'w') as f:\n"
+        "            f.write('x')\n"
         "        return 'wrote'\n    except OSError as e:\n        return type(e).__name__\n"
         f"def solve():\n    return [attempt(p) for p in ({str(target)!r}, {str(home)!r},\n"
         "        '/etc/mucode-probe', '/usr/mucode-probe', 'local.txt', '/tmp/leak.txt')]\n"
@@ -163,7 +164,9 @@ def test_files_do_not_leak_between_runs(sandbox):
     write = "open('/tmp/leak.txt', 'w').write('x')\nopen('here.txt', 'w').write('x')\n"
     for _ in range(4):  # reach both workers
         sandbox.run(Job(write))
-    check = "import os\ndef solve():\n    return os.path.exists('/tmp/leak.txt') or os.listdir('.')\n"
+    check = (
+        "import os\ndef solve():\n    return os.path.exists('/tmp/leak.txt') or os.listdir('.')\n"
+    )
     verdicts = sandbox.run_many([Job(check, ("assert solve() == []",))] * 4)
     assert all(v.status is Status.PASSED for v in verdicts), verdicts[0].feedback
     assert not Path("/tmp/leak.txt").exists()

@@ -93,7 +93,9 @@ def hide_private_dirs() -> None:
     handles = {d: os.open(d, os.O_PATH) for d in rebind}
     try:
         for cover in sorted(covers, key=len):
-            linux.mount("tmpfs", cover, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=1m,mode=755")
+            linux.mount(
+                "tmpfs", cover, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=1m,mode=755"
+            )
         for path, fd in handles.items():
             os.makedirs(path, exist_ok=True)
             linux.mount(f"/proc/self/fd/{fd}", path, None, linux.MS_BIND | linux.MS_REC)
