@@ -24,8 +24,9 @@ def require_layer(sandbox, word: str) -> None:
         pytest.skip(f"isolation layer '{word}' not available here: {sandbox.info.missing}")
 
 
-def sandbox_processes() -> list[int]:
-    """Host pids of processes running as a sandbox uid."""
+def sandbox_processes(worker_pids: tuple[int, ...]) -> list[int]:
+    """Host pids of processes running as the sandbox uid of one of these workers."""
+    uids = {SANDBOX_UID_BASE + pid for pid in worker_pids}
     pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -35,7 +36,7 @@ def sandbox_processes() -> list[int]:
         except OSError:
             continue
         uid = int(status.split("Uid:")[1].split()[0])
-        if uid >= SANDBOX_UID_BASE:
+        if uid in uids:
             pids.append(int(entry.name))
     return pids
 
@@ -230,9 +231,9 @@ def test_stray_children_die_with_the_run(sandbox, tmp_path):
     verdict = sandbox.run(Job(program, FAILING_TEST))
     assert verdict.status is Status.PASSED
     deadline = time.monotonic() + 2
-    while sandbox_processes() and time.monotonic() < deadline:
+    while sandbox_processes(sandbox.worker_pids) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert sandbox_processes() == []
+    assert sandbox_processes(sandbox.worker_pids) == []
 
 
 def test_timeout_kills_the_whole_tree(sandbox):
@@ -242,5 +243,4 @@ def test_timeout_kills_the_whole_tree(sandbox):
     )
     verdict = sandbox.run(Job(program, FAILING_TEST), Limits(timeout_s=0.5))
     assert verdict.status is Status.TIMEOUT
-    time.sleep(0.2)
-    assert sandbox_processes() == []
+    assert sandbox_processes(sandbox.worker_pids) == []

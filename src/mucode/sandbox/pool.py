@@ -123,6 +123,11 @@ class Sandbox:
             worker.close()
         self._workers = []
 
+    @property
+    def worker_pids(self) -> tuple[int, ...]:
+        """Host pids of the workers (as root, programs run as uid SANDBOX_UID_BASE + pid)."""
+        return tuple(w.proc.pid for w in self._workers)
+
     def _job_dict(self, job: Job, limits: Limits) -> dict:
         return {
             "program": job.program,
