@@ -1,0 +1,222 @@
+"""MBPP+ development snapshot rows -> ``Problem`` records.
+
+Public test: the first assert of the task's ``assertion``; its other statements (imports)
+become ``setup_code``. Private tests: the other asserts, then differential tests. The sandbox
+runs test strings only, so each differential test is self-contained Python: it execs the
+canonical solution in a namespace of its own (its helpers cannot clobber the candidate's),
+then compares ``entry_point(*args)`` with the reference on up to ``CHUNK`` inputs
+(base_input then plus_input), the way EvalPlus compares: equality, else closeness within
+``atol`` (1e-6 when the task's atol is 0 and the output is a float or a float sequence), plus
+EvalPlus's three special oracles. Nothing runs at load time. Not reproduced: EvalPlus's
+per-input time limit scaled from the reference's run time (the sandbox limit applies), and
+the input ``contract`` (it validates inputs for the reference, not candidates).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from mucode.benchmarks.plus_inputs import py_literal, restore_args
+from mucode.benchmarks.registry import MBPP_PLUS_SNAPSHOT
+from mucode.benchmarks.rows import RawRow, field, prefixed_id_field
+from mucode.benchmarks.task_ids import task_number
+from mucode.benchmarks.test_imports import with_missing_imports
+from mucode.errors import DatasetError
+from mucode.records import Problem
+
+FIELDS = "task_id, prompt, entry_point, canonical_solution, base_input, plus_input, atol, assertion"
+CHUNK = 50  # inputs per differential test: small feedback, few sandbox runs
+
+# EvalPlus's special oracles, by entry point (Mbpp/164, Mbpp/295, and three regex tasks).
+_ORACLES = {
+    "are_equivalent": "always",  # any output is accepted as long as the call returns
+    "sum_div": "zero_ok",  # 0 is accepted beside the reference output
+    "check_str": "not_none",  # only "returns None or not" is compared
+    "text_match_three": "not_none",
+    "text_starta_endb": "not_none",
+}
+
+# Original MBPP asserts that contradict the snapshot's own canonical solution, which the
+# differential tests use as the oracle (found by running both in development). EvalPlus never
+# runs ``assertion``, so it did not notice. None drops the assert; a string replaces it with
+# the canonical solution's value. An assert not found verbatim is left alone.
+_ASSERT_FIXES: dict[str, dict[str, str | None]] = {
+    "Mbpp/164": {"assert are_equivalent(23, 47) == True": None},  # 24 != 48 divisor sums
+    "Mbpp/295": {  # MBPP sums proper divisors; the canonical solution sums all of them
+        "assert sum_div(8)==7": "assert sum_div(8) == 15",
+        "assert sum_div(12)==16": "assert sum_div(12) == 28",
+        "assert sum_div(7)==1": "assert sum_div(7) == 8",
+    },
+}
+
+_CHECK = '''\
+def _mucode_plus_check():
+    import copy
+    import math
+
+    namespace = {{}}
+    exec(compile({source}, "<MBPP+ canonical solution>", "exec"), namespace)
+    reference = namespace[{entry_point!r}]
+    atol = {atol!r}
+    oracle = {oracle!r}
+
+    def is_floats(x):
+        if isinstance(x, float):
+            return True
+        return isinstance(x, (list, tuple)) and all(isinstance(i, float) for i in x)
+
+    def close(got, want, tol):
+        if isinstance(got, (list, tuple)) and isinstance(want, (list, tuple)):
+            return len(got) == len(want) and all(close(g, w, tol) for g, w in zip(got, want))
+        try:
+            if math.isnan(got) and math.isnan(want):
+                return True
+            return abs(got - want) <= tol + 1e-07 * abs(want)
+        except TypeError:
+            return False
+
+    def same(got, want):
+        if oracle == "not_none":
+            return (got is None) == (want is None)
+        if oracle == "always" or got == want or (oracle == "zero_ok" and got == 0):
+            return True
+        tol = atol if atol or not is_floats(want) else 1e-06
+        return tol != 0 and close(got, want, tol)
+
+    inputs = [
+{inputs}
+    ]
+    for number, args in enumerate(inputs, start={start}):
+        want = reference(*copy.deepcopy(args))
+        got = {entry_point}(*copy.deepcopy(args))
+        if not same(got, want):
+            shown = ", ".join(repr(a) for a in args)
+            raise AssertionError(
+                f"{entry_point}({{shown:.300}}) returned {{got!r:.300}}, "
+                f"expected {{want!r:.300}} (MBPP+ input #{{number}})"
+            )
+
+
+_mucode_plus_check()
+del _mucode_plus_check
+'''
+
+
+def build_mbpp_plus(rows: list[RawRow]) -> list[Problem]:
+    """Problems of the MBPP+ 2023-11 development snapshot (all in split ``test``)."""
+    return [_build_one(row) for row in rows]
+
+
+def _build_one(row: RawRow) -> Problem:
+    task_id = prefixed_id_field(row, "Mbpp", FIELDS)
+    entry_point = field(row, "entry_point", str, FIELDS)
+    if not entry_point.isidentifier():
+        raise DatasetError(f"{row.where}: entry_point {entry_point!r} is not a Python name")
+    solution = field(row, "canonical_solution", str, FIELDS)
+    setup, asserts = _split_assertion(row)
+    fixes = _ASSERT_FIXES.get(task_id, {})
+    asserts = tuple(fixed for a in asserts if (fixed := fixes.get(a, a)) is not None)
+    inputs = _restored_inputs(row, task_number(task_id))
+    atol = field(row, "atol", (int, float), FIELDS)
+    checks = _differential_tests(solution, entry_point, atol, inputs)
+    return Problem(
+        task_id=task_id,
+        benchmark=MBPP_PLUS_SNAPSHOT,
+        split="test",
+        prompt=_prompt_text(field(row, "prompt", str, FIELDS)),
+        entry_point=entry_point,
+        setup_code=setup,
+        public_tests=asserts[:1],
+        private_tests=asserts[1:] + checks,
+        reference_solution=solution,
+    )
+
+
+def _differential_tests(
+    solution: str, entry_point: str, atol: float, inputs: list[list[object]]
+) -> tuple[str, ...]:
+    """One self-contained test per ``CHUNK`` inputs (see the module docstring)."""
+    oracle = _ORACLES.get(entry_point, "equal")
+    tests = []
+    for start in range(0, len(inputs), CHUNK):
+        lines = [f"        {py_literal(args)}," for args in inputs[start : start + CHUNK]]
+        tests.append(
+            _CHECK.format(
+                source=repr(solution),
+                entry_point=entry_point,
+                atol=atol,
+                oracle=oracle,
+                start=start,
+                inputs="\n".join(lines),
+            )
+        )
+    return tuple(tests)
+
+
+def _split_assertion(row: RawRow) -> tuple[str, tuple[str, ...]]:
+    """``assertion`` -> (its non-assert statements joined, its asserts one by one)."""
+    source = field(row, "assertion", str, FIELDS)
+    try:
+        body = ast.parse(source).body
+    except SyntaxError as e:
+        raise DatasetError(f"{row.where}: field 'assertion' does not parse ({e.msg})") from e
+    setup: list[str] = []
+    asserts: list[str] = []
+    for node, text in zip(body, _segments(source, body), strict=True):
+        (asserts if isinstance(node, ast.Assert) else setup).append(text)
+    if not asserts:
+        raise DatasetError(f"{row.where}: field 'assertion' holds no assert; expected at least one")
+    return with_missing_imports("\n".join(setup), asserts), tuple(asserts)
+
+
+def _segments(source: str, nodes: list[ast.stmt]) -> list[str]:
+    """The source text of each statement (``ast.get_source_segment`` re-splits per call)."""
+    data = source.encode("utf-8")  # ast offsets count UTF-8 bytes
+    starts = [0]
+    for line in data.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    return [
+        data[
+            starts[n.lineno - 1] + n.col_offset : starts[(n.end_lineno or n.lineno) - 1]
+            + (n.end_col_offset or 0)
+        ].decode("utf-8")
+        for n in nodes
+    ]
+
+
+def _restored_inputs(row: RawRow, number: int) -> list[list[object]]:
+    """base_input then plus_input, each argument list with its Python types restored."""
+    restored = []
+    for name in ("base_input", "plus_input"):
+        value = field(row, name, (list, dict), FIELDS)
+        if isinstance(value, dict):  # Mbpp/793 stores "no plus inputs" as {}
+            if value:
+                raise DatasetError(f"{row.where}: field {name!r} should be a list, got a dict")
+            value = []
+        for i, args in enumerate(value):
+            if not isinstance(args, list):
+                raise DatasetError(
+                    f"{row.where}: {name}[{i}] should be a list of arguments, got "
+                    f"{type(args).__name__}"
+                )
+            try:
+                restored.append(restore_args(number, args))
+            except (TypeError, ValueError, KeyError, IndexError, AttributeError) as e:
+                raise DatasetError(
+                    f"{row.where}: {name}[{i}] does not have the argument shape task "
+                    f"Mbpp/{number} expects ({type(e).__name__}: {e})"
+                ) from e
+    return restored
+
+
+def _prompt_text(prompt: str) -> str:
+    """The task statement: EvalPlus wraps MBPP's text in a module docstring."""
+    try:
+        body = ast.parse(prompt).body
+    except SyntaxError:
+        return prompt.strip()
+    if len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        value = body[0].value.value
+        if isinstance(value, str):
+            return value.strip()
+    return prompt.strip()
