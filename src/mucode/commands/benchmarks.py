@@ -18,7 +18,8 @@ _PREFIXES = {"humaneval": "humaneval", "mbpp": "mbpp"}
 def benchmarks_table() -> Table:
     """Every benchmark with its splits and data source."""
     table = Table(title="benchmarks", show_lines=True)
-    for column in ("name", "splits", "description", "data"):
+    table.add_column("name", no_wrap=True)
+    for column in ("splits", "description", "data"):
         table.add_column(column)
     for info in BENCHMARKS.values():
         splits = ", ".join(f"[b]{s}[/]" if s == info.default_split else s for s in info.splits)
