@@ -26,6 +26,7 @@ def _prompt(doc: str, name: str = "f") -> str:
         ("    f(a) => False\n    f('aa') => False", "assert f('aa') == False"),  # a: no name
         ("    >>> f(1)\n\n    f(2) == 3", "assert f(2) == 3"),  # doctest without output
         ("    g(1) == 2\n    f(')') == 1", "assert f(')') == 1"),  # other functions skipped
+        ("    elf(1) == 2\n    x.f(1) == 3\n    f(2) == 4", "assert f(2) == 4"),  # whole names
     ],
 )
 def test_docstring_forms(doc, expected):

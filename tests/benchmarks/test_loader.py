@@ -38,7 +38,7 @@ def test_problems_are_built_once_per_source(shared_data_dir):
     first = load_problems("mbpp", "test", shared_data_dir)
     started = time.perf_counter()
     second = load_problems("mbpp", "test", shared_data_dir)
-    assert time.perf_counter() - started < 0.05
+    assert time.perf_counter() - started < 0.5  # identity below is the real check
     assert all(a is b for a, b in zip(first, second, strict=True))
 
 

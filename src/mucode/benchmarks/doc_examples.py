@@ -21,11 +21,12 @@ _MAX_CALL_LINES = 12  # a call spread over more lines than this is not an exampl
 def docstring_example(prompt: str, entry_point: str) -> str | None:
     """The first usable example in ``entry_point``'s docstring as an assert, or None."""
     lines = _docstring_lines(prompt, entry_point)
+    call = re.compile(rf"(?<![\w.]){re.escape(entry_point)}\(")
     for i, line in enumerate(lines):
         if line.lstrip().startswith(">>>"):
             test = _doctest_example(lines, i, entry_point)
-        elif f"{entry_point}(" in line:
-            test = _inline_example(lines, i, entry_point)
+        elif (match := call.search(line)) is not None:
+            test = _inline_example(lines, i, match.start(), entry_point)
         else:
             continue
         if test is not None:
@@ -70,8 +71,7 @@ def _doctest_example(lines: list[str], i: int, entry_point: str) -> str | None:
     return _make_assert(source, [lines[j].strip()], entry_point)
 
 
-def _inline_example(lines: list[str], i: int, entry_point: str) -> str | None:
-    start = lines[i].index(f"{entry_point}(")
+def _inline_example(lines: list[str], i: int, start: int, entry_point: str) -> str | None:
     text = "\n".join([lines[i][start:], *lines[i + 1 : i + _MAX_CALL_LINES]])
     end = _call_end(text, entry_point)
     if end is None:
