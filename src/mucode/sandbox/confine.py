@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import resource
 
 from mucode.sandbox import linux
@@ -26,20 +25,18 @@ def scrubbed_environment(home: str) -> dict[str, str]:
     }
 
 
-def redirect_fds(out_fd: int, report_fd: int) -> int:
+def redirect_fds(out_fd: int, report_fd: int, hidden: int) -> None:
     """stdin from /dev/null, stdout+stderr to ``out_fd``; every other fd closed.
 
-    The report pipe moves to a random high descriptor; returns its new number.
+    The report pipe moves to descriptor ``hidden`` (the worker picks a random high one).
     """
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(out_fd, 1)
     os.dup2(out_fd, 2)
-    hidden = random.randrange(100, 1000)
     os.dup2(report_fd, hidden, inheritable=False)
     os.closerange(3, hidden)
     os.closerange(hidden + 1, 65536)
-    return hidden
 
 
 def apply_rlimits(limits: dict) -> None:
@@ -57,12 +54,20 @@ def apply_rlimits(limits: dict) -> None:
         resource.setrlimit(which, value)
 
 
-def drop_privileges(sandbox_uid: int | None) -> None:
-    """As root: become an unprivileged uid (so RLIMIT_NPROC binds). Otherwise drop capabilities."""
-    if sandbox_uid is not None:
-        os.setgroups([])
-        os.setresgid(sandbox_uid, sandbox_uid, sandbox_uid)
-        os.setresuid(sandbox_uid, sandbox_uid, sandbox_uid)
-    elif os.geteuid() == 0:  # root inside our own user namespace
-        linux.drop_all_capabilities()
+def become_sandbox_user(sandbox_uid: int) -> None:
+    """As root: become an unprivileged uid, so RLIMIT_NPROC binds and capabilities go."""
+    os.setgroups([])
+    os.setresgid(sandbox_uid, sandbox_uid, sandbox_uid)
+    os.setresuid(sandbox_uid, sandbox_uid, sandbox_uid)
+
+
+def restrict_worker(host_root: bool) -> list[str]:
+    """Once per worker, inherited by every child: no privilege gain through exec, and
+    (inside a user namespace, where the worker needs no privilege after set-up) no
+    capabilities. Returns the names of the layers applied."""
     linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+    layers = ["no new privileges"]
+    if not host_root and os.geteuid() == 0:  # root of our own user namespace
+        linux.drop_all_capabilities()
+        layers.append("all capabilities dropped")
+    return layers

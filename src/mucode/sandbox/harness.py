@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import os
 import sys
-import threading
 from typing import Any, NoReturn
 
 from mucode.records import Status
@@ -38,7 +37,6 @@ _str = str
 _isinstance = isinstance
 _settrace = sys.settrace
 _setprofile = sys.setprofile
-_thread_settrace = threading.settrace
 _BaseException = BaseException
 _MemoryError = MemoryError
 _SystemExit = SystemExit
@@ -168,7 +166,6 @@ def run(job: dict[str, Any], reporter: _Reporter) -> NoReturn:
         for index, test in _enumerate(job["tests"]):
             _settrace(None)  # a trace function could jump over an assert
             _setprofile(None)
-            _thread_settrace(None)
             _run_test(index, test, namespace)
             reporter.progress(index)
     except _BaseException as exc:

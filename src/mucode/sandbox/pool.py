@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import select
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ _WORKER_ENV = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
+_IN_FLIGHT = 2  # jobs queued per worker: the next one waits in the pipe
 _PIPE_SLACK_S = 15.0  # how long past a job's own deadline the pool waits for a worker
 
 
@@ -74,8 +76,10 @@ class _WorkerProcess:
                 "run `mucode sandbox info` to see the error"
             ) from e
 
-    def run(self, job: dict, wait_s: float) -> dict:
+    def send(self, job: dict) -> None:
         protocol.send(self.fd_out, job)
+
+    def receive(self, wait_s: float) -> dict:
         if not select.select([self.fd_in], [], [], wait_s)[0]:
             raise TimeoutError("worker did not answer")
         return protocol.receive(self.fd_in)
@@ -108,7 +112,9 @@ class Sandbox:
             layers=tuple(hellos[0]["layers"]), missing=hellos[0]["missing"],
             workers=count, python=hellos[0]["python"],
         )  # fmt: skip
-        self._idle = list(self._workers)
+        self._idle: queue.SimpleQueue[_WorkerProcess] = queue.SimpleQueue()
+        for worker in self._workers:
+            self._idle.put(worker)
         self._lock = threading.Lock()
 
     def __enter__(self) -> Sandbox:
@@ -137,28 +143,75 @@ class Sandbox:
         }
 
     def run(self, job: Job, limits: Limits | None = None) -> Verdict:
-        """Run one job on an idle worker."""
+        """Run one job on the next idle worker (blocks while all are busy)."""
+        return self.run_many([job], limits=limits)[0]
+
+    def run_many(
+        self,
+        jobs: Sequence[Job],
+        on_result: Callable[[int, Verdict], None] | None = None,
+        limits: Limits | None = None,
+    ) -> list[Verdict]:
+        """Run all jobs in parallel; ``on_result(index, verdict)`` fires as each finishes.
+
+        Each worker gets its next job before it answers the current one, so it never
+        waits for this process between programs.
+        """
         limits = limits or self.limits
-        with self._lock:
-            if not self._idle:
-                raise SandboxError("no idle sandbox worker; use run_many for parallel jobs")
-            worker = self._idle.pop()
-        try:
-            raw = worker.run(self._job_dict(job, limits), limits.timeout_s + _PIPE_SLACK_S)
-        except (EOFError, OSError, TimeoutError) as e:
-            worker = self._replace(worker)
-            raw = {
-                "status": Status.INFRA_ERROR,
-                "feedback": f"sandbox worker failed: {e}",
-                "duration_s": 0.0,
-                "tests_passed": 0,
-                "tests_total": len(job.tests),
-            }
-        finally:
-            with self._lock:
-                self._idle.append(worker)
-        raw["status"] = Status(raw["status"])
-        return Verdict(**raw)
+        wire = [self._job_dict(job, limits) for job in jobs]
+        todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for index in range(len(jobs)):
+            todo.put(index)
+        results: list[Verdict | None] = [None] * len(jobs)
+
+        def deliver(index: int, raw: dict) -> None:
+            raw["status"] = Status(raw["status"])
+            results[index] = verdict = Verdict(**raw)
+            if on_result is not None:
+                on_result(index, verdict)
+
+        def drive() -> None:
+            worker = self._idle.get()
+            try:
+                worker = self._drive(worker, wire, todo, deliver, limits.timeout_s + _PIPE_SLACK_S)
+            finally:
+                self._idle.put(worker)
+
+        count = min(len(self._workers), len(jobs))
+        threads = [threading.Thread(target=drive) for _ in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return results  # type: ignore[return-value]
+
+    def _drive(self, worker: _WorkerProcess, wire: list[dict], todo: queue.SimpleQueue[int],
+               deliver: Callable[[int, dict], None], wait_s: float) -> _WorkerProcess:  # fmt: skip
+        """Feed one worker from ``todo`` with up to _IN_FLIGHT jobs queued; returns the
+        worker in use at the end (a fresh one if the first died)."""
+        in_flight: deque[int] = deque()
+        while True:
+            try:
+                while len(in_flight) < _IN_FLIGHT:
+                    index = todo.get_nowait()
+                    in_flight.append(index)
+                    worker.send(wire[index])
+            except queue.Empty:
+                pass
+            if not in_flight:
+                return worker
+            try:
+                raw = worker.receive(wait_s)
+            except (EOFError, OSError, TimeoutError) as e:
+                failed = in_flight.popleft()
+                tests = len(wire[failed]["tests"])
+                deliver(failed, _infra_error(f"sandbox worker failed: {e}", tests))
+                for index in in_flight:  # queued behind the failure: run them elsewhere
+                    todo.put(index)
+                in_flight.clear()
+                worker = self._replace(worker)
+                continue
+            deliver(in_flight.popleft(), raw)
 
     def _replace(self, dead: _WorkerProcess) -> _WorkerProcess:
         dead.proc.kill()
@@ -169,16 +222,7 @@ class Sandbox:
             self._workers[self._workers.index(dead)] = fresh
         return fresh
 
-    def run_many(self, jobs: Sequence[Job], on_result: Callable[[int, Verdict], None] | None = None,
-                 limits: Limits | None = None) -> list[Verdict]:  # fmt: skip
-        """Run all jobs in parallel; ``on_result(index, verdict)`` fires as each finishes."""
-        results: list[Verdict | None] = [None] * len(jobs)
 
-        def one(index: int) -> None:
-            results[index] = verdict = self.run(jobs[index], limits)
-            if on_result is not None:
-                on_result(index, verdict)
-
-        with ThreadPoolExecutor(max_workers=len(self._workers)) as executor:
-            list(executor.map(one, range(len(jobs))))
-        return results  # type: ignore[return-value]
+def _infra_error(message: str, tests_total: int) -> dict:
+    return {"status": Status.INFRA_ERROR, "feedback": message, "duration_s": 0.0,
+            "tests_passed": 0, "tests_total": tests_total}  # fmt: skip

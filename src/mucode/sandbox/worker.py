@@ -26,7 +26,7 @@ from mucode.sandbox.verdicts import Observed, infra_verdict, judge
 
 PRELOAD = (
     "math", "re", "collections", "itertools", "functools", "heapq", "bisect", "string",
-    "operator", "copy", "random", "statistics", "fractions", "decimal", "cmath", "array",
+    "operator", "copy", "fractions", "decimal", "cmath", "array",
     "typing", "datetime", "hashlib", "json", "sys", "os",
 )  # fmt: skip
 REPORT_CAP = 1 << 20
@@ -47,8 +47,9 @@ class Worker:
         self.layers.active += [
             "rlimits (cpu, memory, file size, open files, processes)",
             "scrubbed environment",
-            "no new privileges",
+            *confine.restrict_worker(host_root),
         ]
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pool's; it closes our pipe
         for name in PRELOAD:
             with contextlib.suppress(ImportError):
                 importlib.import_module(name)
@@ -111,9 +112,10 @@ class Worker:
         nonce = os.urandom(16).hex()
         out_r, out_w = os.pipe()
         rep_r, rep_w = os.pipe()
+        hidden_fd = 100 + int.from_bytes(os.urandom(2), 'big') % 900  # the child's report fd
         pid = os.fork()
         if pid == 0:
-            _child(job, nonce, out_w, rep_w, workdir, self.sandbox_uid)
+            _child(job, nonce, (out_w, rep_w, hidden_fd), workdir, self.sandbox_uid)
         os.close(out_w)
         os.close(rep_w)
         try:
@@ -161,18 +163,24 @@ def _kill_orphans() -> None:
         time.sleep(0.001)
 
 
-def _child(job: dict, nonce: str, out_w: int, rep_w: int, workdir: str, uid: int | None) -> None:
-    """Forked child: confine, announce, run the harness. Never returns."""
+def _child(
+    job: dict, nonce: str, fds: tuple[int, int, int], workdir: str, uid: int | None
+) -> None:
+    """Forked child: confine, announce, run the harness. Never returns.
+
+    ``fds`` = (output pipe, report pipe, the descriptor the report pipe moves to).
+    """
     try:
-        os.setpgid(0, 0)  # without a pid namespace the sweep kills this group
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        report_fd = confine.redirect_fds(out_w, rep_w)
-        os.chdir(workdir)
-        if workdir != PRIVATE_WORKDIR:
+        if workdir != PRIVATE_WORKDIR:  # no pid namespace or private /tmp: fall back
+            os.setpgid(0, 0)  # the sweep kills this group
             os.environ.clear()
             os.environ.update(confine.scrubbed_environment(workdir))
+        out_w, rep_w, report_fd = fds
+        confine.redirect_fds(out_w, rep_w, report_fd)
+        os.chdir(workdir)
         confine.apply_rlimits(job["limits"])
-        confine.drop_privileges(uid)
+        if uid is not None:
+            confine.become_sandbox_user(uid)
         reporter = harness.make_reporter(report_fd, nonce, job["limits"]["feedback_chars"])
         reporter.confined()
     except BaseException as e:  # noqa: BLE001 - report any set-up failure, then die
