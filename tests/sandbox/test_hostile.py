@@ -244,3 +244,16 @@ def test_timeout_kills_the_whole_tree(sandbox):
     verdict = sandbox.run(Job(program, FAILING_TEST), Limits(timeout_s=0.5))
     assert verdict.status is Status.TIMEOUT
     assert sandbox_processes(sandbox.worker_pids) == []
+
+
+def test_replacing_the_work_dir_does_not_carry_over(sandbox):
+    require_layer(sandbox, "private tmpfs")
+    swap = "import os\nos.chdir('/')\nos.rmdir('/tmp/work')\nos.symlink('/etc', '/tmp/work')\n"
+    for _ in range(4):  # reach both workers
+        assert sandbox.run(Job(swap)).status is Status.PASSED
+    check = (
+        "import os\ndef solve():\n    open('probe', 'w').close()\n"
+        "    return (os.path.islink('/tmp/work'), os.listdir('.'))\n"
+    )
+    verdicts = sandbox.run_many([Job(check, ("assert solve() == (False, ['probe'])",))] * 4)
+    assert all(v.status is Status.PASSED for v in verdicts), verdicts[0].feedback

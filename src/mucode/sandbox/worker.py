@@ -17,6 +17,7 @@ import os
 import select
 import shutil
 import signal
+import stat
 import sys
 import time
 
@@ -55,6 +56,7 @@ class Worker:
                 importlib.import_module(name)
         if self.layers.private_tmp:  # the work dir is always /tmp/work: set its env once
             os.environ.update(confine.scrubbed_environment(PRIVATE_WORKDIR))
+        self._pristine: tuple | None = None  # tmpfs state right after a clean-up
         gc.freeze()  # children must not copy-on-write the whole heap when gc runs
 
     def hello(self) -> dict:
@@ -79,6 +81,9 @@ class Worker:
     def _workdir(self) -> str:
         if self.layers.private_tmp:
             path = PRIVATE_WORKDIR
+            if self._pristine is not None:
+                os.chmod(path, 0o700)  # the program owns it and may have changed its mode
+                return path
             os.mkdir(path, 0o700)
         else:
             import tempfile
@@ -88,10 +93,26 @@ class Worker:
             os.chown(path, self.sandbox_uid, self.sandbox_uid)
         return path
 
+    def _tmpfs_state(self) -> tuple:
+        """Inodes in use on each private tmpfs, and the work dir's identity."""
+        used = tuple(os.statvfs(d).f_files - os.statvfs(d).f_ffree for d in TMPFS_DIRS)
+        st = os.lstat(PRIVATE_WORKDIR)
+        return used, st.st_ino, stat.S_ISDIR(st.st_mode)
+
     def _cleanup(self, workdir: str) -> None:
         if not self.layers.private_tmp:
             shutil.rmtree(workdir, ignore_errors=True)
             return
+        with contextlib.suppress(OSError):
+            if self._pristine is not None and self._tmpfs_state() == self._pristine:
+                return  # the run created nothing: keep the empty work dir for the next one
+        self._pristine = None
+        self._wipe_tmpfs()
+        with contextlib.suppress(OSError):
+            self._workdir()
+            self._pristine = self._tmpfs_state()
+
+    def _wipe_tmpfs(self) -> None:
         for base in TMPFS_DIRS:
             with contextlib.suppress(OSError), os.scandir(base) as entries:
                 for entry in entries:
@@ -112,7 +133,7 @@ class Worker:
         nonce = os.urandom(16).hex()
         out_r, out_w = os.pipe()
         rep_r, rep_w = os.pipe()
-        hidden_fd = 100 + int.from_bytes(os.urandom(2), 'big') % 900  # the child's report fd
+        hidden_fd = 100 + int.from_bytes(os.urandom(2), "big") % 900  # the child's report fd
         pid = os.fork()
         if pid == 0:
             _child(job, nonce, (out_w, rep_w, hidden_fd), workdir, self.sandbox_uid)
@@ -163,9 +184,7 @@ def _kill_orphans() -> None:
         time.sleep(0.001)
 
 
-def _child(
-    job: dict, nonce: str, fds: tuple[int, int, int], workdir: str, uid: int | None
-) -> None:
+def _child(job: dict, nonce: str, fds: tuple[int, int, int], workdir: str, uid: int | None) -> None:
     """Forked child: confine, announce, run the harness. Never returns.
 
     ``fds`` = (output pipe, report pipe, the descriptor the report pipe moves to).
