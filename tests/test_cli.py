@@ -79,3 +79,17 @@ def test_conflicting_sample_sources_are_rejected(tmp_path):
     )  # fmt: skip
     assert done.returncode == 2
     assert "not both" in done.stderr
+
+
+def test_bad_k_gives_a_readable_error():
+    done = subprocess.run(
+        [sys.executable, "-m", "mucode", "evaluate", "--samples", "reference", "--k", "1,x"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "invalid evaluate options: ks" in done.stderr and "pydantic" not in done.stderr
+
+
+def test_infra_errors_option_is_validated():
+    result = runner.invoke(app, ["evaluate", "--samples", "reference", "--infra-errors", "ignore"])
+    assert result.exit_code != 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,7 +26,13 @@ sandbox_app = typer.Typer(help="Inspect the sandbox and run one program in it.",
 app.add_typer(benchmarks_app, name="benchmarks")
 app.add_typer(sandbox_app, name="sandbox")
 console = Console()
-REFERENCE = "reference"
+
+
+class InfraErrors(str, Enum):
+    """What ``mucode evaluate`` does when the sandbox fails on some samples."""
+
+    RAISE = "raise"
+    EXCLUDE = "exclude"
 
 
 @app.command()
@@ -39,6 +46,7 @@ def evaluate(
     data_dir: DataDir = None,
     workers: Workers = None,
     timeout: Timeout = 10.0,
+    infra_errors: Annotated[InfraErrors, typer.Option(help="On infra_error verdicts: 'raise' (no score) or 'exclude' them from pass@k.")] = InfraErrors.RAISE,
     json_output: JsonOutput = False,
 ) -> None:  # fmt: skip
     """Judge samples on public and private tests; print pass@k."""
@@ -46,7 +54,8 @@ def evaluate(
 
     source = _one_source(samples_file, samples)
     config = evaluation_config(benchmark=benchmark, split=split, ks=k, data_dir=data_dir,
-                               workers=workers, timeout_s=timeout)  # fmt: skip
+                               workers=workers, timeout_s=timeout,
+                               infra_errors=infra_errors.value)  # fmt: skip
     summary = run_evaluate(source, config, out)
     _print_summary(summary.to_json_dict(), json_output)
 

@@ -193,7 +193,7 @@ def _evaluate(
             f"{n_infra} of {len(samples)} samples got infra_error: the sandbox failed, which "
             f"says nothing about the programs, so no score is reported. Their feedback is in "
             f"{output} (status 'infra_error'); fix the cause and re-run, or leave them out of "
-            "pass@k with EvaluationConfig(infra_errors='exclude')"
+            "pass@k with --infra-errors exclude (EvaluationConfig(infra_errors='exclude'))"
         )
     counts = _task_counts(samples, verdicts)
     _warn_unscored(problems, samples, counts)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from mucode.errors import ConfigError
 from mucode.evaluate import (
     EvaluationConfig,
@@ -22,8 +24,11 @@ def evaluation_config(*, timeout_s: float, **options: object) -> EvaluationConfi
     """Validate command-line options into a config; bad values become a ``ConfigError``."""
     try:
         return EvaluationConfig(**options, limits=Limits(timeout_s=timeout_s))
-    except ValueError as e:
-        raise ConfigError(str(e)) from e
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}" for err in e.errors()
+        )
+        raise ConfigError(f"invalid evaluate options: {problems}") from e
 
 
 def run_evaluate(source: str, config: EvaluationConfig, out: Path | None) -> EvaluationSummary:
