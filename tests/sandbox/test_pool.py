@@ -105,3 +105,10 @@ def test_common_imports_work(sandbox, module):
 def test_info_reports_active_layers(sandbox):
     assert sandbox.info.workers == 2
     assert any("rlimits" in layer for layer in sandbox.info.layers)
+
+
+def test_a_job_can_carry_its_own_time_limit(sandbox):
+    job = Job("import time\ntime.sleep(5)\n", timeout_s=0.5)
+    verdict = sandbox.run(job)
+    assert verdict.status is Status.TIMEOUT and verdict.duration_s < 2
+    assert "0.5 s" in verdict.feedback

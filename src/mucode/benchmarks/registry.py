@@ -30,6 +30,7 @@ class BenchmarkInfo:
     splits: tuple[str, ...]
     default_split: str
     source: str
+    calibrated_time_limits: bool = False  # limits relative to the reference's run time
 
 
 _MBPP_SPLITS = tuple(MBPP_SPLIT_RANGES)
@@ -70,6 +71,7 @@ BENCHMARKS: dict[str, BenchmarkInfo] = {
         default_split="test",
         source="evalplus-dev/MbppPlus.git-767efcc.jsonl in --data-dir / $MUCODE_DATA_DIR "
         "(not on the hub: evalplus/mbppplus there is v0.2.0)",
+        calibrated_time_limits=True,
     ),
     HUMANEVAL: BenchmarkInfo(
         name=HUMANEVAL,

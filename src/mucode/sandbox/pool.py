@@ -42,6 +42,7 @@ class Job:
     program: str
     tests: tuple[str, ...] = ()
     setup_code: str = ""
+    timeout_s: float | None = None  # this job's wall limit; None: the run's Limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,8 @@ class Sandbox:
         return tuple(w.proc.pid for w in self._workers)
 
     def _job_dict(self, job: Job, limits: Limits) -> dict:
+        if job.timeout_s is not None and job.timeout_s != limits.timeout_s:
+            limits = limits.model_copy(update={"timeout_s": job.timeout_s})
         return {
             "program": job.program,
             "setup_code": job.setup_code,
@@ -159,6 +162,7 @@ class Sandbox:
         """
         limits = limits or self.limits
         wire = [self._job_dict(job, limits) for job in jobs]
+        longest = max((w["limits"]["timeout_s"] for w in wire), default=limits.timeout_s)
         todo: queue.SimpleQueue[int] = queue.SimpleQueue()
         for index in range(len(jobs)):
             todo.put(index)
@@ -173,7 +177,7 @@ class Sandbox:
         def drive() -> None:
             worker = self._idle.get()
             try:
-                worker = self._drive(worker, wire, todo, deliver, limits.timeout_s + _PIPE_SLACK_S)
+                worker = self._drive(worker, wire, todo, deliver, longest + _PIPE_SLACK_S)
             finally:
                 self._idle.put(worker)
 
