@@ -11,7 +11,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from mucode.cli_options import BenchmarkName, DataDir, JsonOutput, Split, Timeout, Workers
+from mucode.cli_options import (
+    BenchmarkName,
+    DataDir,
+    JsonOutput,
+    MemoryMb,
+    Split,
+    Timeout,
+    Workers,
+)
 from mucode.errors import ConfigError, MucodeError
 
 app = typer.Typer(
@@ -45,7 +53,8 @@ def evaluate(
     out: Annotated[Path | None, typer.Option(help="Results JSONL; default: beside the samples.")] = None,
     data_dir: DataDir = None,
     workers: Workers = None,
-    timeout: Timeout = 10.0,
+    timeout: Timeout = None,
+    memory_mb: MemoryMb = None,
     infra_errors: Annotated[InfraErrors, typer.Option(help="On infra_error verdicts: 'raise' (no score) or 'exclude' them from pass@k.")] = InfraErrors.RAISE,
     json_output: JsonOutput = False,
 ) -> None:  # fmt: skip
@@ -54,7 +63,7 @@ def evaluate(
 
     source = _one_source(samples_file, samples)
     config = evaluation_config(benchmark=benchmark, split=split, ks=k, data_dir=data_dir,
-                               workers=workers, timeout_s=timeout,
+                               workers=workers, timeout_s=timeout, memory_mb=memory_mb,
                                infra_errors=infra_errors.value)  # fmt: skip
     summary = run_evaluate(source, config, out)
     _print_summary(summary.to_json_dict(), json_output)
@@ -117,13 +126,16 @@ def sandbox_run(
     code: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Program file.")],
     test: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Test file; each top-level statement is one test.")] = None,
     setup: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Setup code run before the tests.")] = None,
-    timeout: Timeout = 10.0,
+    timeout: Timeout = None,
+    memory_mb: MemoryMb = None,
     json_output: JsonOutput = False,
 ) -> None:  # fmt: skip
     """Run one program (and its tests) in the sandbox and print the verdict."""
     from mucode.commands.sandbox import run_one
+    from mucode.sandbox.limits import limits_from_options
 
-    passed = run_one(console, (code, test, setup), timeout, json_output)
+    limits = limits_from_options(timeout_s=timeout, memory_mb=memory_mb)
+    passed = run_one(console, (code, test, setup), limits, json_output)
     raise typer.Exit(0 if passed else 1)
 
 

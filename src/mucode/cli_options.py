@@ -24,8 +24,13 @@ Workers = Annotated[
     int | None, typer.Option(min=1, help="Sandbox worker processes; default: one per core.")
 ]
 Timeout = Annotated[
-    float, typer.Option("--timeout", min=0.01, help="Wall-clock limit per program, in seconds.")
+    float | None,
+    typer.Option("--timeout", min=0.01, help="Wall-clock limit per program, in seconds [10]."),
 ]
 JsonOutput = Annotated[
     bool, typer.Option("--json", help="Print the result as one JSON object on the last line.")
+]
+MemoryMb = Annotated[
+    int | None,
+    typer.Option("--memory-mb", min=64, help="Address-space limit per program, in MiB [2048]."),
 ]

@@ -14,16 +14,19 @@ from mucode.evaluate import (
     evaluate_samples,
 )
 from mucode.progress import progress_bar
-from mucode.sandbox import Limits
+from mucode.sandbox.limits import limits_from_options
 
 REFERENCE = "reference"
 DEFAULT_REFERENCE_DIR = Path("runs") / "reference"
 
 
-def evaluation_config(*, timeout_s: float, **options: object) -> EvaluationConfig:
+def evaluation_config(
+    *, timeout_s: float | None, memory_mb: int | None, **options: object
+) -> EvaluationConfig:
     """Validate command-line options into a config; bad values become a ``ConfigError``."""
     try:
-        return EvaluationConfig(**options, limits=Limits(timeout_s=timeout_s))
+        limits = limits_from_options(timeout_s=timeout_s, memory_mb=memory_mb)
+        return EvaluationConfig(**options, limits=limits)
     except ValidationError as e:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}" for err in e.errors()

@@ -45,7 +45,7 @@ def split_tests(source: str) -> tuple[str, ...]:
     return tuple(ast.get_source_segment(source, node) or "" for node in tree.body)
 
 
-def run_one(console: Console, files: tuple[Path, Path | None, Path | None], timeout: float,
+def run_one(console: Console, files: tuple[Path, Path | None, Path | None], limits: Limits,
             json_output: bool) -> bool:  # fmt: skip
     """Run a program file with optional test and setup files; print the verdict."""
     code, test, setup = files
@@ -54,7 +54,7 @@ def run_one(console: Console, files: tuple[Path, Path | None, Path | None], time
         tests=split_tests(test.read_text(encoding="utf-8")) if test else (),
         setup_code=setup.read_text(encoding="utf-8") if setup else "",
     )
-    with Sandbox(workers=1, limits=Limits(timeout_s=timeout)) as sandbox:
+    with Sandbox(workers=1, limits=limits) as sandbox:
         verdict = sandbox.run(job)
     if json_output:
         print(verdict.to_json())

@@ -27,3 +27,8 @@ class Limits(BaseModel):
     def effective_cpu_s(self) -> int:
         """CPU limit actually applied."""
         return self.cpu_s if self.cpu_s is not None else int(self.timeout_s) + 2
+
+
+def limits_from_options(**options: float | int | None) -> Limits:
+    """Limits with the given (non-None) fields; the rest keep their defaults."""
+    return Limits(**{name: value for name, value in options.items() if value is not None})
