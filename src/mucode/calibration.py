@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mucode.records import Problem
-from mucode.sandbox import Job, Limits, Sandbox
+from mucode.sandbox import Job, Sandbox
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,8 @@ def reference_seconds(problems: Sequence[Problem], sandbox: Sandbox) -> dict[str
         "(once per machine; cached in %s)", len(problems), path.parent,
     )  # fmt: skip
     jobs = [Job(p.reference_solution, p.all_tests, p.setup_code) for p in problems]
-    verdicts = sandbox.run_many(jobs, limits=Limits(timeout_s=CALIBRATION_TIMEOUT_S))
+    generous = sandbox.limits.model_copy(update={"timeout_s": CALIBRATION_TIMEOUT_S})
+    verdicts = sandbox.run_many(jobs, limits=generous)
     seconds = {p.task_id: v.duration_s for p, v in zip(problems, verdicts, strict=True)}
     failed = [p.task_id for p, v in zip(problems, verdicts, strict=True) if not v.passed]
     if failed:

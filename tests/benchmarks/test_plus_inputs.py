@@ -55,3 +55,26 @@ def test_py_literal_non_finite_floats():
     assert back == value
     nan = eval(py_literal([math.nan]), {"__builtins__": {"float": float}})[0]
     assert math.isnan(nan)
+
+
+def test_tests_are_identical_across_hash_seeds(shared_data_dir):
+    """Set literals must not follow the process's string-hash order."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from mucode.benchmarks import load_problems; "
+        "from mucode.calibration import problems_digest; "
+        "print(problems_digest(load_problems('mbpp-plus-snapshot', data_dir=sys.argv[1])))"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code, str(shared_data_dir)],
+            env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(digests) == 1

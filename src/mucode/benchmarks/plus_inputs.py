@@ -74,13 +74,25 @@ def py_literal(value: Any) -> str:
     """Python source that evaluates to ``value``.
 
     ``repr`` is right for everything our inputs hold except non-finite floats (``inf``,
-    ``nan``, also inside complex numbers), so it is the fast path whenever its text cannot
-    contain one; otherwise the value is written out piece by piece.
+    ``nan``, also inside complex numbers) and sets, whose ``repr`` order changes with
+    string hashing from one process to the next; so it is the fast path whenever its text
+    cannot contain either, and otherwise the value is written out piece by piece, sets in
+    sorted order, so the same data always gives the same tests.
     """
     text = repr(value)
-    if "inf" not in text and "nan" not in text:
+    if "inf" not in text and "nan" not in text and not _contains_set(value):
         return text
     return _careful_literal(value)
+
+
+def _contains_set(value: Any) -> bool:
+    if isinstance(value, (set, frozenset)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_contains_set(v) for v in value)
+    if isinstance(value, dict):
+        return any(_contains_set(k) or _contains_set(v) for k, v in value.items())
+    return False
 
 
 def _careful_literal(value: Any) -> str:
@@ -97,6 +109,6 @@ def _careful_literal(value: Any) -> str:
         items = ", ".join(f"{_careful_literal(k)}: {_careful_literal(v)}" for k, v in value.items())
         return "{" + items + "}"
     if isinstance(value, (set, frozenset)):
-        inner = ", ".join(_careful_literal(v) for v in value)
+        inner = ", ".join(sorted(_careful_literal(v) for v in value))
         return f"{type(value).__name__}([{inner}])"
     return repr(value)  # None, bool, int, str
