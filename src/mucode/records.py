@@ -123,3 +123,130 @@ class Problem:
     def from_json(cls, line: str) -> Problem:
         """Inverse of :meth:`to_json`."""
         return cls.from_dict(json.loads(line))
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One chat message."""
+
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form (the OpenAI chat shape)."""
+        return {"role": self.role, "content": self.content}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Message:
+        """Inverse of :meth:`to_dict`."""
+        return _from_dict(cls, data)
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """One sampled answer from a generator."""
+
+    text: str
+    finish_reason: str  # "stop" | "length" (cut off at max_tokens)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def truncated(self) -> bool:
+        """True when the answer stopped at the token limit."""
+        return self.finish_reason == "length"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Completion:
+        """Inverse of :meth:`to_dict`."""
+        return _from_dict(cls, data)
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One turn of an episode: the answer, the code taken from it, and its verdicts.
+
+    ``public`` decides feedback and stopping; ``oracle`` (public + private tests) is a
+    label only and never reaches the model.
+    """
+
+    completion: Completion
+    code: str
+    public: Verdict
+    oracle: Verdict
+    generate_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return {
+            "completion": self.completion.to_dict(),
+            "code": self.code,
+            "public": self.public.to_dict(),
+            "oracle": self.oracle.to_dict(),
+            "generate_s": self.generate_s,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Turn:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            completion=Completion.from_dict(data["completion"]),
+            code=data["code"],
+            public=Verdict.from_dict(data["public"]),
+            oracle=Verdict.from_dict(data["oracle"]),
+            generate_s=data.get("generate_s", 0.0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Trajectory:
+    """A whole episode on one problem: the conversation and every turn."""
+
+    task_id: str
+    benchmark: str
+    split: str
+    sample_index: int
+    messages: tuple[Message, ...]
+    turns: tuple[Turn, ...]
+
+    @property
+    def key(self) -> str:
+        """Identity for resuming: one trajectory per (task, sample)."""
+        return f"{self.task_id}#{self.sample_index}"
+
+    @property
+    def solved_public(self) -> bool:
+        """The last turn passed the public tests."""
+        return bool(self.turns) and self.turns[-1].public.passed
+
+    @property
+    def solved(self) -> bool:
+        """The last turn passed the oracle (public + private tests)."""
+        return bool(self.turns) and self.turns[-1].oracle.passed
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return {
+            "task_id": self.task_id,
+            "benchmark": self.benchmark,
+            "split": self.split,
+            "sample_index": self.sample_index,
+            "messages": [m.to_dict() for m in self.messages],
+            "turns": [t.to_dict() for t in self.turns],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Trajectory:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            task_id=data["task_id"],
+            benchmark=data["benchmark"],
+            split=data["split"],
+            sample_index=data["sample_index"],
+            messages=tuple(Message.from_dict(m) for m in data["messages"]),
+            turns=tuple(Turn.from_dict(t) for t in data["turns"]),
+        )

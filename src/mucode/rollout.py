@@ -1,0 +1,140 @@
+"""Roll a generator out on problems for up to T turns; append finished trajectories.
+
+Every step advances all unfinished episodes by one turn with one batched ``generate``
+call and one batched sandbox run. A trajectory is written (and flushed) only when its
+episode ends, so a run killed at any point, even with ``kill -9``, restarts from the
+trajectories on disk with none lost and none duplicated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mucode.env import Episode, extract_code, no_code_verdict
+from mucode.generation.base import Generator, SamplingParams
+from mucode.jsonl import append_jsonl, stream_jsonl
+from mucode.records import Problem, Trajectory, Turn
+from mucode.sandbox import Job, Sandbox
+
+TRAJECTORIES = "trajectories.jsonl"
+
+
+class RolloutConfig(BaseModel):
+    """How many episodes, how long, and how to sample."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    turns: int = Field(3, ge=1, description="Maximum turns T per episode.")
+    samples: int = Field(1, ge=1, description="Episodes (trajectories) per problem.")
+    batch: int = Field(32, ge=1, description="Episodes advanced together per step.")
+    sampling: SamplingParams = Field(default_factory=SamplingParams)
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutSummary:
+    """What a rollout run produced."""
+
+    path: Path
+    trajectories: int
+    resumed: int
+    solved_by_turn: tuple[float, ...]  # oracle accuracy if episodes had stopped after turn t
+
+
+def episode_seed(base: int, task_id: str, sample: int, turn: int) -> int:
+    """A seed fixed by (task, sample, turn), whatever the batch or restart."""
+    digest = hashlib.sha256(f"{base}|{task_id}|{sample}|{turn}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def read_trajectories(path: Path) -> list[Trajectory]:
+    """Trajectories already on disk (a torn last line from a kill is ignored)."""
+    if not Path(path).exists():
+        return []
+    return [Trajectory.from_dict(obj) for _, obj in stream_jsonl(path)]
+
+
+def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
+         sampling: SamplingParams) -> None:  # fmt: skip
+    """Advance every unfinished episode by one turn."""
+    active = [e for e in episodes if not e.done]
+    if not active:
+        return
+    seeds = [
+        episode_seed(sampling.seed, e.problem.task_id, e.sample_index, len(e.turns))
+        for e in active
+    ]
+    start = time.perf_counter()
+    completions = generator.generate([e.messages for e in active], 1, sampling, seeds)
+    generate_s = (time.perf_counter() - start) / len(active)
+    codes = [extract_code(c[0].text).code for c in completions]
+    jobs: list[Job] = []
+    for episode, code in zip(active, codes, strict=True):
+        if code:
+            jobs.extend(episode.jobs(code))
+    verdicts = iter(sandbox.run_many(jobs))
+    for episode, code, answer in zip(active, codes, completions, strict=True):
+        p = episode.problem
+        if code:
+            public, oracle = next(verdicts), next(verdicts)
+        else:
+            public = no_code_verdict(len(p.public_tests))
+            oracle = no_code_verdict(len(p.all_tests))
+        episode.record(Turn(answer[0], code, public, oracle, generate_s))
+
+
+def run_rollouts(
+    problems: Sequence[Problem],
+    generator: Generator,
+    sandbox: Sandbox,
+    config: RolloutConfig,
+    out_dir: Path,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RolloutSummary:
+    """Roll out every (problem, sample) not yet on disk; return the run's summary."""
+    path = Path(out_dir) / TRAJECTORIES
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing = read_trajectories(path)
+    have = {t.key for t in existing}
+    todo = [
+        Episode(p, s, config.turns)
+        for p in problems
+        for s in range(config.samples)
+        if f"{p.task_id}#{s}" not in have
+    ]
+    total, finished = len(existing) + len(todo), len(existing)
+    if on_progress is not None:
+        on_progress(finished, total)
+    for first in range(0, len(todo), config.batch):
+        batch = todo[first : first + config.batch]
+        unwritten = set(range(len(batch)))
+        while unwritten:
+            step(batch, generator, sandbox, config.sampling)
+            ended = sorted(i for i in unwritten if batch[i].done)
+            append_jsonl(path, (batch[i].trajectory().to_dict() for i in ended))
+            unwritten.difference_update(ended)
+            finished += len(ended)
+            if on_progress is not None:
+                on_progress(finished, total)
+    trajectories = read_trajectories(path)
+    return RolloutSummary(path, len(trajectories), len(existing), accuracy_by_turn(trajectories))
+
+
+def accuracy_by_turn(trajectories: Sequence[Trajectory]) -> tuple[float, ...]:
+    """Oracle accuracy had every episode stopped after turn t (t = 1..T), by trajectory.
+
+    An episode that stopped early keeps its last turn's label for later t.
+    """
+    if not trajectories:
+        return ()
+    horizon = max(len(t.turns) for t in trajectories)
+    return tuple(
+        sum(t.turns[min(turn, len(t.turns)) - 1].oracle.passed for t in trajectories)
+        / len(trajectories)
+        for turn in range(1, horizon + 1)
+    )

@@ -1,0 +1,97 @@
+"""Multi-turn rollouts with a scripted generator and the real sandbox."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mucode.benchmarks import load_problems
+from mucode.env import NO_CODE_FEEDBACK
+from mucode.generation import ScriptedGenerator
+from mucode.records import Completion, Status
+from mucode.rollout import TRAJECTORIES, RolloutConfig, read_trajectories, run_rollouts
+from mucode.sandbox import Limits, Sandbox
+
+WRONG = "```python\ndef add(a, b):\n    return a - b\n```"
+RIGHT = "```python\ndef add(a, b):\n    return a + b\n```"
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(workers=2, limits=Limits(timeout_s=5)) as sb:
+        yield sb
+
+
+@pytest.fixture
+def add_problem():
+    """HumanEval/53 is `add(x, y)`; public test from its docstring."""
+    problem = load_problems("humaneval", task_ids=["HumanEval/53"])[0]
+    assert problem.entry_point == "add"
+    return problem
+
+
+def test_wrong_then_right_after_feedback(sandbox, add_problem, tmp_path):
+    generator = ScriptedGenerator.by_turn([WRONG, RIGHT])
+    summary = run_rollouts([add_problem], generator, sandbox, RolloutConfig(turns=3), tmp_path)
+    (trajectory,) = read_trajectories(summary.path)
+    assert [t.public.status for t in trajectory.turns] == [Status.FAILED, Status.PASSED]
+    assert trajectory.solved and summary.solved_by_turn == (0.0, 1.0)
+    second_prompt = generator.requests[1][-1]
+    assert second_prompt.role == "user" and second_prompt.content.startswith("Feedback: ")
+    assert add_problem.public_tests[0].strip() in second_prompt.content
+
+
+def test_no_code_gets_a_clear_failure_and_no_empty_program(sandbox, add_problem, tmp_path):
+    generator = ScriptedGenerator.by_turn(["I would add the numbers.", RIGHT])
+    summary = run_rollouts([add_problem], generator, sandbox, RolloutConfig(turns=2), tmp_path)
+    (trajectory,) = read_trajectories(summary.path)
+    first = trajectory.turns[0]
+    assert first.code == "" and first.public.feedback == NO_CODE_FEEDBACK
+    assert generator.requests[1][-1].content.endswith(NO_CODE_FEEDBACK)
+    assert trajectory.turns[1].oracle.passed
+
+
+def test_block_cut_at_the_token_limit_keeps_its_code(sandbox, add_problem, tmp_path):
+    cut = Completion("```python\ndef add(a, b):\n    return a + b\n", "length", 10, 1000)
+    generator = ScriptedGenerator.by_turn([cut])
+    summary = run_rollouts([add_problem], generator, sandbox, RolloutConfig(turns=2), tmp_path)
+    (trajectory,) = read_trajectories(summary.path)
+    assert trajectory.turns[0].completion.truncated
+    assert trajectory.turns[0].public.passed and len(trajectory.turns) == 1
+
+
+def test_hidden_tests_never_reach_a_prompt_or_stop_an_episode(sandbox, tmp_path):
+    problem = load_problems("humaneval", task_ids=["HumanEval/53"])[0]
+    # passes the docstring example (add(2, 3) == 5) but not the hidden random tests
+    only_public = "```python\ndef add(x, y):\n    return 5 if (x, y) == (2, 3) else 0\n```"
+    generator = ScriptedGenerator.by_turn([only_public, RIGHT])
+    summary = run_rollouts([problem], generator, sandbox, RolloutConfig(turns=3), tmp_path)
+    (trajectory,) = read_trajectories(summary.path)
+    assert len(trajectory.turns) == 1  # stopped on the public pass
+    assert trajectory.turns[0].public.passed and not trajectory.turns[0].oracle.passed
+    for message in trajectory.messages:
+        for hidden in problem.private_tests:
+            assert hidden.strip() not in message.content
+    hidden_feedback = trajectory.turns[0].oracle.feedback
+    assert all(hidden_feedback not in m.content for m in trajectory.messages)
+
+
+def test_resume_after_a_kill_loses_and_duplicates_nothing(sandbox, tmp_path):
+    problems = load_problems("humaneval")[:3]
+    config = RolloutConfig(turns=2, samples=2)
+    first = ScriptedGenerator.by_turn(["no code here"])
+    run_rollouts(problems, first, sandbox, config, tmp_path)
+    path = tmp_path / TRAJECTORIES
+    lines = path.read_text().splitlines()
+    assert len(lines) == 6
+    # a kill mid-write: two whole lines survive, the third is torn
+    path.write_text("\n".join(lines[:2]) + "\n" + lines[2][:40])
+    second = ScriptedGenerator.by_turn(["still no code"])
+    summary = run_rollouts(problems, second, sandbox, config, tmp_path)
+    keys = [json.loads(line)["task_id"] + f"#{json.loads(line)['sample_index']}"
+            for line in path.read_text().splitlines()]  # fmt: skip
+    assert len(keys) == len(set(keys)) == 6
+    assert summary.resumed == 2
+    assert len({tuple(m.content for m in r) for r in second.requests}) >= 1
+    assert sum(1 for r in second.requests if len(r) == 1) == 4  # only the 4 missing episodes
