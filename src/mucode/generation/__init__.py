@@ -4,7 +4,22 @@ Backends are imported lazily by name (``make_generator``), so ``mucode --help`` 
 engine and a missing extra is named in the error.
 """
 
+from importlib import import_module
+
+from mucode.errors import ConfigError
 from mucode.generation.base import Generator, SamplingParams
+from mucode.generation.config import GeneratorConfig
 from mucode.generation.scripted import ScriptedGenerator
 
-__all__ = ["Generator", "SamplingParams", "ScriptedGenerator"]
+_BACKENDS = {"llamacpp": "mucode.generation.llamacpp:LlamaCppGenerator"}
+
+
+def make_generator(config: GeneratorConfig) -> Generator:
+    """Build the backend ``config.backend`` names (imported only now)."""
+    if config.backend not in _BACKENDS:
+        raise ConfigError(f"unknown backend {config.backend!r}; choose from {sorted(_BACKENDS)}")
+    module, name = _BACKENDS[config.backend].split(":")
+    return getattr(import_module(module), name)(config)
+
+
+__all__ = ["Generator", "GeneratorConfig", "SamplingParams", "ScriptedGenerator", "make_generator"]
