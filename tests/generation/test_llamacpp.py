@@ -1,0 +1,49 @@
+"""Smoke test through the real llama.cpp engine with the embedded default model."""
+
+from __future__ import annotations
+
+import pytest
+
+from mucode.benchmarks import load_problems
+from mucode.errors import ConfigError
+from mucode.generation import SamplingParams, make_generator
+from mucode.generation.config import LlamaCppConfig
+from mucode.records import Message
+from mucode.rollout import RolloutConfig, read_trajectories, run_rollouts
+from mucode.sandbox import Sandbox
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def generator():
+    pytest.importorskip("xllamacpp", reason="install the cpu extra: pip install -e '.[cpu]'")
+    try:
+        gen = make_generator(LlamaCppConfig(parallel=2, context=2048))
+    except ConfigError as e:
+        pytest.skip(f"no model available: {e}")
+    yield gen
+    gen.close()
+
+
+def test_greedy_answers_are_real_and_repeatable(generator):
+    question = [Message("user", "Write a Python function add(a, b) that returns a + b.")]
+    sampling = SamplingParams(max_tokens=48)
+    first = generator.generate([question, question], 1, sampling, seeds=[1, 2])
+    again = generator.generate([question], 1, sampling, seeds=[1])
+    assert all(c[0].completion_tokens > 0 and c[0].prompt_tokens > 0 for c in first)
+    assert first[0][0].finish_reason in ("stop", "length")
+    assert "def add" in first[0][0].text
+    assert again[0][0].text == first[0][0].text
+
+
+def test_one_rollout_turn_through_the_engine(generator, tmp_path):
+    problem = load_problems("humaneval", task_ids=["HumanEval/53"])[0]
+    config = RolloutConfig(turns=1, sampling=SamplingParams(max_tokens=200))
+    with Sandbox(workers=1) as sandbox:
+        summary = run_rollouts([problem], generator, sandbox, config, tmp_path)
+    (trajectory,) = read_trajectories(summary.path)
+    turn = trajectory.turns[0]
+    assert turn.completion.completion_tokens > 0
+    assert turn.code, turn.completion.text  # the model answered with a code block
+    assert turn.public.tests_total == len(problem.public_tests)
