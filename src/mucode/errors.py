@@ -15,3 +15,7 @@ class DatasetError(MucodeError):
 
 class SandboxError(MucodeError):
     """The sandbox itself could not run (not the program under test)."""
+
+
+class GenerationError(MucodeError):
+    """A generation engine or server failed or rejected a request."""

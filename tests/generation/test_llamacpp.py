@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mucode.benchmarks import load_problems
-from mucode.errors import ConfigError
-from mucode.generation import SamplingParams, make_generator
-from mucode.generation.config import LlamaCppConfig
+from mucode.generation import SamplingParams
 from mucode.records import Message
 from mucode.rollout import RolloutConfig, read_trajectories, run_rollouts
 from mucode.sandbox import Sandbox
@@ -15,15 +13,9 @@ from mucode.sandbox import Sandbox
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def generator():
-    pytest.importorskip("xllamacpp", reason="install the cpu extra: pip install -e '.[cpu]'")
-    try:
-        gen = make_generator(LlamaCppConfig(parallel=2, context=2048))
-    except ConfigError as e:
-        pytest.skip(f"no model available: {e}")
-    yield gen
-    gen.close()
+@pytest.fixture
+def generator(llamacpp):
+    return llamacpp
 
 
 def test_greedy_answers_are_real_and_repeatable(generator):

@@ -11,7 +11,10 @@ from mucode.generation.base import Generator, SamplingParams
 from mucode.generation.config import GeneratorConfig
 from mucode.generation.scripted import ScriptedGenerator
 
-_BACKENDS = {"llamacpp": "mucode.generation.llamacpp:LlamaCppGenerator"}
+_BACKENDS = {
+    "llamacpp": "mucode.generation.llamacpp:LlamaCppGenerator",
+    "openai": "mucode.generation.openai_compat:OpenAICompatGenerator",
+}
 
 
 def make_generator(config: GeneratorConfig) -> Generator:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,4 +19,18 @@ class LlamaCppConfig(BaseModel):
     threads: int | None = Field(None, ge=1, description="CPU threads; default: all cores.")
 
 
-GeneratorConfig = LlamaCppConfig
+class OpenAIConfig(BaseModel):
+    """Any OpenAI-compatible server: vLLM, SGLang, llama.cpp server, Ollama, ..."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backend: Literal["openai"] = "openai"
+    base_url: str = Field(description="Server URL including /v1, e.g. http://127.0.0.1:8000/v1.")
+    model: str = Field(description="Model name the server knows.")
+    api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable with the key.")
+    concurrency: int = Field(8, ge=1, description="Requests in flight at once.")
+    timeout_s: float = Field(600.0, gt=0, description="Per-request timeout.")
+    max_retries: int = Field(3, ge=0, description="Retries with exponential backoff.")
+
+
+GeneratorConfig = Annotated[LlamaCppConfig | OpenAIConfig, Field(discriminator="backend")]

@@ -10,15 +10,11 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from mucode.errors import ConfigError, MucodeError
+from mucode.errors import ConfigError, GenerationError
 from mucode.generation.base import SamplingParams
 from mucode.generation.config import LlamaCppConfig
 from mucode.generation.models import resolve_model
 from mucode.records import Completion, Message
-
-
-class GenerationError(MucodeError):
-    """The engine rejected a request or failed."""
 
 
 class LlamaCppGenerator:

@@ -1,0 +1,82 @@
+"""Any OpenAI-compatible chat server (vLLM, SGLang, llama.cpp server, Ollama, ...).
+
+Retries with exponential backoff and timeouts come from the ``openai`` client itself;
+an unreachable server or a rejected request becomes a ``GenerationError`` that says so.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from mucode.errors import ConfigError, GenerationError
+from mucode.generation.base import SamplingParams
+from mucode.generation.config import OpenAIConfig
+from mucode.records import Completion, Message
+
+
+class OpenAICompatGenerator:
+    """Chat completions over HTTP, ``concurrency`` requests in flight."""
+
+    def __init__(self, config: OpenAIConfig) -> None:
+        try:
+            import openai
+        except ImportError as e:
+            raise ConfigError("the openai backend needs the openai client: "
+                              "pip install 'mucode[openai]'") from e  # fmt: skip
+        self.config = config
+        self._openai = openai
+        self._client = openai.OpenAI(
+            base_url=config.base_url,
+            api_key=os.environ.get(config.api_key_env) or "EMPTY",
+            timeout=config.timeout_s,
+            max_retries=config.max_retries,
+        )
+        self._pool = ThreadPoolExecutor(max_workers=config.concurrency)
+
+    def generate(
+        self,
+        conversations: Sequence[Sequence[Message]],
+        n: int,
+        sampling: SamplingParams,
+        seeds: Sequence[int] | None = None,
+    ) -> list[list[Completion]]:
+        """``n`` completions per conversation; sample i of conversation c uses seed c + i."""
+        seeds = list(seeds) if seeds is not None else [sampling.seed] * len(conversations)
+        jobs = [(conv, seeds[c] + i) for c, conv in enumerate(conversations) for i in range(n)]
+        answers = list(self._pool.map(lambda job: self._complete(*job, sampling), jobs))
+        return [answers[c * n : (c + 1) * n] for c in range(len(conversations))]
+
+    def _complete(self, conversation: Sequence[Message], seed: int,
+                  sampling: SamplingParams) -> Completion:  # fmt: skip
+        try:
+            response = self._client.chat.completions.create(
+                model=self.config.model,
+                messages=[m.to_dict() for m in conversation],
+                max_tokens=sampling.max_tokens,
+                temperature=sampling.temperature,
+                top_p=sampling.top_p,
+                seed=seed,
+                stop=list(sampling.stop) or None,
+            )
+        except self._openai.APIConnectionError as e:
+            raise GenerationError(
+                f"cannot reach the server at {self.config.base_url} ({e}); is it running?"
+            ) from e
+        except self._openai.APIStatusError as e:
+            raise GenerationError(
+                f"the server at {self.config.base_url} answered {e.status_code}: {e.message}"
+            ) from e
+        choice, usage = response.choices[0], response.usage
+        return Completion(
+            text=choice.message.content or "",
+            finish_reason=choice.finish_reason or "stop",
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+        )
+
+    def close(self) -> None:
+        """Finish in-flight requests and close the HTTP client."""
+        self._pool.shutdown()
+        self._client.close()
