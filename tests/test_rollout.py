@@ -36,7 +36,7 @@ def test_wrong_then_right_after_feedback(sandbox, add_problem, tmp_path):
     summary = run_rollouts([add_problem], generator, sandbox, RolloutConfig(turns=3), tmp_path)
     (trajectory,) = read_trajectories(summary.path)
     assert [t.public.status for t in trajectory.turns] == [Status.FAILED, Status.PASSED]
-    assert trajectory.solved and summary.solved_by_turn == (0.0, 1.0)
+    assert trajectory.solved and summary.solved_by_turn == (0.0, 1.0, 1.0)
     second_prompt = generator.requests[1][-1]
     assert second_prompt.role == "user" and second_prompt.content.startswith("Feedback: ")
     assert add_problem.public_tests[0].strip() in second_prompt.content

@@ -92,6 +92,52 @@ def _print_summary(summary: dict, json_output: bool) -> None:
         print(json.dumps(summary))
 
 
+class Backend(str, Enum):
+    """Generation backends available from the command line."""
+
+    LLAMACPP = "llamacpp"
+    OPENAI = "openai"
+
+
+@app.command()
+def rollout(
+    benchmark: BenchmarkName = "humaneval",
+    split: Split = None,
+    tasks: Annotated[str | None, typer.Option(help="Comma-separated task ids (default: all).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N problems.")] = None,
+    backend: Annotated[Backend, typer.Option(help="Generation backend.")] = Backend.LLAMACPP,
+    model: Annotated[str | None, typer.Option(help="GGUF path (llamacpp; default: the embedded Qwen2.5-Coder-0.5B) or model name (openai).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")] = None,
+    samples: Annotated[int, typer.Option(min=1, help="Trajectories per problem.")] = 1,
+    turns: Annotated[int, typer.Option(min=1, help="Maximum turns T.")] = 3,
+    temperature: Annotated[float, typer.Option(min=0.0, help="0 = greedy.")] = 0.0,
+    top_p: Annotated[float, typer.Option(min=0.0, max=1.0)] = 1.0,
+    max_tokens: Annotated[int, typer.Option(min=1, help="Longest answer per turn.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Base seed for sampling.")] = 0,
+    parallel: Annotated[int, typer.Option(min=1, help="llamacpp: requests decoded together.")] = 4,
+    threads: Annotated[int | None, typer.Option(min=1, help="llamacpp: CPU threads [all cores].")] = None,
+    out: Annotated[Path, typer.Option(help="Run directory; resumed if it exists.")] = Path("runs/rollout"),
+    data_dir: DataDir = None,
+    workers: Workers = None,
+    timeout: Timeout = None,
+) -> None:  # fmt: skip
+    """Roll out a generator on a benchmark with test feedback; print accuracy per turn."""
+    from mucode.commands import rollout as command
+    from mucode.generation import SamplingParams
+    from mucode.rollout import RolloutConfig
+
+    engine = {"parallel": parallel, **({"threads": threads} if threads else {})}
+    config = command.build_run(
+        benchmark=benchmark, split=split, limit=limit, data_dir=data_dir,
+        tasks=tuple(t.strip() for t in tasks.split(",")) if tasks else None,
+        generator=command.generator_config(backend.value, model, base_url, engine),
+        rollout=RolloutConfig(turns=turns, samples=samples, sampling=SamplingParams(
+            temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)),
+        timeout_s=timeout, workers=workers,
+    )  # fmt: skip
+    command.print_summary(console, command.run(config, out))
+
+
 @benchmarks_app.command("list")
 def benchmarks_list() -> None:
     """List the benchmarks, their splits and data sources."""

@@ -36,6 +36,26 @@ class RolloutConfig(BaseModel):
     sampling: SamplingParams = Field(default_factory=SamplingParams)
 
 
+@dataclass
+class StepStats:
+    """Work done by this process (not counting resumed trajectories)."""
+
+    tokens: int = 0
+    generate_s: float = 0.0
+    programs: int = 0
+    execute_s: float = 0.0
+
+    @property
+    def tokens_per_s(self) -> float:
+        """Generated tokens per second of generation."""
+        return self.tokens / self.generate_s if self.generate_s else 0.0
+
+    @property
+    def programs_per_s(self) -> float:
+        """Sandbox runs per second of execution."""
+        return self.programs / self.execute_s if self.execute_s else 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class RolloutSummary:
     """What a rollout run produced."""
@@ -44,6 +64,8 @@ class RolloutSummary:
     trajectories: int
     resumed: int
     solved_by_turn: tuple[float, ...]  # oracle accuracy if episodes had stopped after turn t
+    stats: StepStats
+    wall_s: float
 
 
 def episode_seed(base: int, task_id: str, sample: int, turn: int) -> int:
@@ -60,8 +82,8 @@ def read_trajectories(path: Path) -> list[Trajectory]:
 
 
 def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
-         sampling: SamplingParams) -> None:  # fmt: skip
-    """Advance every unfinished episode by one turn."""
+         sampling: SamplingParams, stats: StepStats) -> None:  # fmt: skip
+    """Advance every unfinished episode by one turn; add the work done to ``stats``."""
     active = [e for e in episodes if not e.done]
     if not active:
         return
@@ -71,13 +93,18 @@ def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
     ]
     start = time.perf_counter()
     completions = generator.generate([e.messages for e in active], 1, sampling, seeds)
-    generate_s = (time.perf_counter() - start) / len(active)
+    batch_s = time.perf_counter() - start
+    stats.generate_s += batch_s
+    stats.tokens += sum(c[0].completion_tokens for c in completions)
     codes = [extract_code(c[0].text).code for c in completions]
     jobs: list[Job] = []
     for episode, code in zip(active, codes, strict=True):
         if code:
             jobs.extend(episode.jobs(code))
+    start = time.perf_counter()
     verdicts = iter(sandbox.run_many(jobs))
+    stats.execute_s += time.perf_counter() - start
+    stats.programs += len(jobs)
     for episode, code, answer in zip(active, codes, completions, strict=True):
         p = episode.problem
         if code:
@@ -85,7 +112,7 @@ def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
         else:
             public = no_code_verdict(len(p.public_tests))
             oracle = no_code_verdict(len(p.all_tests))
-        episode.record(Turn(answer[0], code, public, oracle, generate_s))
+        episode.record(Turn(answer[0], code, public, oracle, batch_s / len(active)))
 
 
 def run_rollouts(
@@ -97,6 +124,8 @@ def run_rollouts(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> RolloutSummary:
     """Roll out every (problem, sample) not yet on disk; return the run's summary."""
+    started = time.perf_counter()
+    stats = StepStats()
     path = Path(out_dir) / TRAJECTORIES
     path.parent.mkdir(parents=True, exist_ok=True)
     existing = read_trajectories(path)
@@ -114,7 +143,7 @@ def run_rollouts(
         batch = todo[first : first + config.batch]
         unwritten = set(range(len(batch)))
         while unwritten:
-            step(batch, generator, sandbox, config.sampling)
+            step(batch, generator, sandbox, config.sampling, stats)
             ended = sorted(i for i in unwritten if batch[i].done)
             append_jsonl(path, (batch[i].trajectory().to_dict() for i in ended))
             unwritten.difference_update(ended)
@@ -122,17 +151,18 @@ def run_rollouts(
             if on_progress is not None:
                 on_progress(finished, total)
     trajectories = read_trajectories(path)
-    return RolloutSummary(path, len(trajectories), len(existing), accuracy_by_turn(trajectories))
+    accuracy = accuracy_by_turn(trajectories, config.turns)
+    return RolloutSummary(path, len(trajectories), len(existing), accuracy, stats,
+                          time.perf_counter() - started)  # fmt: skip
 
 
-def accuracy_by_turn(trajectories: Sequence[Trajectory]) -> tuple[float, ...]:
-    """Oracle accuracy had every episode stopped after turn t (t = 1..T), by trajectory.
+def accuracy_by_turn(trajectories: Sequence[Trajectory], horizon: int) -> tuple[float, ...]:
+    """Oracle accuracy had every episode stopped after turn t (t = 1..horizon).
 
-    An episode that stopped early keeps its last turn's label for later t.
+    An episode that stopped early (public tests passed) keeps its last turn's label.
     """
     if not trajectories:
         return ()
-    horizon = max(len(t.turns) for t in trajectories)
     return tuple(
         sum(t.turns[min(turn, len(t.turns)) - 1].oracle.passed for t in trajectories)
         / len(trajectories)

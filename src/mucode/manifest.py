@@ -1,0 +1,70 @@
+"""Run manifests: what produced a run directory, so it can be reproduced and resumed.
+
+A manifest records the resolved config, seed, package versions, git revision (and
+whether the tree was dirty) and the host. Resuming a run with a different config is
+refused, naming the settings that differ, so one directory never mixes two setups.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from mucode.errors import ConfigError
+
+MANIFEST = "manifest.json"
+_PACKAGES = ("mucode", "xllamacpp", "openai", "torch", "transformers", "trl", "vllm")
+
+
+def git_state() -> dict[str, Any]:
+    """Revision and dirty flag of the source checkout mucode runs from, if any."""
+    root = Path(__file__).resolve().parents[2]
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              check=True)  # fmt: skip
+        return done.stdout.strip()
+
+    try:
+        return {"revision": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+    except (OSError, subprocess.CalledProcessError):
+        return {"revision": None, "dirty": None}
+
+
+def versions() -> dict[str, str]:
+    """Installed versions of the packages that shape results."""
+    found = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def write_or_check_manifest(run_dir: Path, config: dict[str, Any]) -> Path:
+    """Write the manifest of a new run, or check that a resumed run has the same config."""
+    path = Path(run_dir) / MANIFEST
+    if path.exists():
+        previous = json.loads(path.read_text())["config"]
+        changed = sorted(k for k in set(previous) | set(config) if previous.get(k) != config.get(k))
+        if changed:
+            raise ConfigError(
+                f"{run_dir} holds a run with different settings ({', '.join(changed)}); "
+                "resume it with the same settings or choose a new --out"
+            )
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info = {
+        "config": config,
+        "git": git_state(),
+        "versions": versions(),
+        "host": {"platform": platform.platform(), "cpus": os.cpu_count()},
+    }
+    path.write_text(json.dumps(info, indent=2) + "\n")
+    return path

@@ -1,0 +1,57 @@
+"""`mucode rollout` end to end with the embedded model: killed with SIGKILL mid-run, then
+resumed by the same command, it loses and duplicates no trajectory."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _command(out):
+    return [sys.executable, "-m", "mucode", "rollout", "--limit", "4", "--turns", "2",
+            "--max-tokens", "160", "--parallel", "2", "--out", str(out)]  # fmt: skip
+
+
+def _keys(path):
+    return [f"{r['task_id']}#{r['sample_index']}" for r in map(json.loads, path.open())]
+
+
+def test_kill_9_then_resume(tmp_path):
+    pytest.importorskip("xllamacpp", reason="install the cpu extra")
+    out = tmp_path / "run"
+    trajectories = out / "trajectories.jsonl"
+    proc = subprocess.Popen(_command(out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if trajectories.exists() and trajectories.stat().st_size > 0:
+            break
+        time.sleep(0.2)
+    if proc.poll() is not None:
+        pytest.fail(f"rollout ended before it could be killed: {proc.stderr.read().decode()}")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = _keys(trajectories)
+    assert 0 < len(before) < 4
+    done = subprocess.run(_command(out), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    after = _keys(trajectories)
+    assert sorted(after) == sorted(set(after)) and len(after) == 4
+    assert after[: len(before)] == before  # what survived the kill is kept as it was
+    assert "4 trajectories" in done.stdout and "resumed" in done.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config"]["rollout"]["turns"] == 2
+
+
+def test_changed_settings_are_refused_on_resume(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "manifest.json").write_text(json.dumps({"config": {"benchmark": "mbpp"}}))
+    done = subprocess.run(_command(out), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "different settings" in done.stderr

@@ -1,0 +1,25 @@
+"""Run manifests record what made a run and refuse mixed resumes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mucode.errors import ConfigError
+from mucode.manifest import MANIFEST, write_or_check_manifest
+
+
+def test_manifest_records_config_versions_git_and_host(tmp_path):
+    path = write_or_check_manifest(tmp_path / "run", {"turns": 3, "seed": 1})
+    info = json.loads(path.read_text())
+    assert path.name == MANIFEST and info["config"] == {"turns": 3, "seed": 1}
+    assert info["versions"]["python"] and info["versions"]["mucode"]
+    assert set(info["git"]) == {"revision", "dirty"} and info["host"]["cpus"] >= 1
+
+
+def test_resuming_with_the_same_config_is_fine_and_a_different_one_is_refused(tmp_path):
+    write_or_check_manifest(tmp_path, {"turns": 3, "seed": 1})
+    write_or_check_manifest(tmp_path, {"turns": 3, "seed": 1})
+    with pytest.raises(ConfigError, match=r"different settings \(seed, turns\)"):
+        write_or_check_manifest(tmp_path, {"turns": 2, "seed": 2})
