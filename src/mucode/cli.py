@@ -104,7 +104,7 @@ def rollout(
     benchmark: BenchmarkName = "humaneval",
     split: Split = None,
     tasks: Annotated[str | None, typer.Option(help="Comma-separated task ids (default: all).")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N problems.")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="Only the first N problems (0 = all).")] = 20,
     backend: Annotated[Backend, typer.Option(help="Generation backend.")] = Backend.LLAMACPP,
     model: Annotated[str | None, typer.Option(help="GGUF path (llamacpp; default: the embedded Qwen2.5-Coder-0.5B) or model name (openai).")] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")] = None,
@@ -128,7 +128,7 @@ def rollout(
 
     engine = {"parallel": parallel, **({"threads": threads} if threads else {})}
     config = command.build_run(
-        benchmark=benchmark, split=split, limit=limit, data_dir=data_dir,
+        benchmark=benchmark, split=split, limit=limit or None, data_dir=data_dir,
         tasks=tuple(t.strip() for t in tasks.split(",")) if tasks else None,
         generator=command.generator_config(backend.value, model, base_url, engine),
         rollout=RolloutConfig(turns=turns, samples=samples, sampling=SamplingParams(
