@@ -14,6 +14,7 @@ from mucode.generation.scripted import ScriptedGenerator
 _BACKENDS = {
     "llamacpp": "mucode.generation.llamacpp:LlamaCppGenerator",
     "openai": "mucode.generation.openai_compat:OpenAICompatGenerator",
+    "vllm": "mucode.generation.vllm_engine:VLLMGenerator",
 }
 
 

@@ -33,4 +33,18 @@ class OpenAIConfig(BaseModel):
     max_retries: int = Field(3, ge=0, description="Retries with exponential backoff.")
 
 
-GeneratorConfig = Annotated[LlamaCppConfig | OpenAIConfig, Field(discriminator="backend")]
+class VLLMConfig(BaseModel):
+    """vLLM's offline engine, for GPU machines."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backend: Literal["vllm"] = "vllm"
+    model: str = Field(description="Hugging Face model id or local directory.")
+    tensor_parallel: int = Field(1, ge=1, description="GPUs per model replica.")
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
+    max_model_len: int | None = Field(None, ge=256, description="Context length cap.")
+
+
+GeneratorConfig = Annotated[
+    LlamaCppConfig | OpenAIConfig | VLLMConfig, Field(discriminator="backend")
+]

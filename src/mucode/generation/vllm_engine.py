@@ -1,0 +1,65 @@
+"""vLLM's offline engine for GPU users. Imported only when chosen; CPU machines get a clear
+error naming the extra to install."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mucode.errors import ConfigError
+from mucode.generation.base import SamplingParams
+from mucode.generation.config import VLLMConfig
+from mucode.records import Completion, Message
+
+
+class VLLMGenerator:
+    """Batched chat generation with ``vllm.LLM.chat``."""
+
+    def __init__(self, config: VLLMConfig) -> None:
+        try:
+            import vllm
+        except ImportError as e:
+            raise ConfigError(
+                "the vllm backend needs vLLM and a GPU: pip install vllm (see vLLM's install "
+                "guide for your CUDA version); on a CPU use --backend llamacpp"
+            ) from e
+        self._vllm = vllm
+        self._llm = vllm.LLM(
+            model=config.model,
+            tensor_parallel_size=config.tensor_parallel,
+            gpu_memory_utilization=config.gpu_memory_utilization,
+            max_model_len=config.max_model_len,
+        )
+
+    def generate(
+        self,
+        conversations: Sequence[Sequence[Message]],
+        n: int,
+        sampling: SamplingParams,
+        seeds: Sequence[int] | None = None,
+    ) -> list[list[Completion]]:
+        """``n`` completions per conversation; sample i of conversation c uses seed c + i."""
+        seeds = list(seeds) if seeds is not None else [sampling.seed] * len(conversations)
+        messages = [[m.to_dict() for m in conv] for conv in conversations for _ in range(n)]
+        params = [
+            self._vllm.SamplingParams(
+                temperature=sampling.temperature, top_p=sampling.top_p,
+                max_tokens=sampling.max_tokens, stop=list(sampling.stop) or None, seed=seeds[c] + i,
+            )
+            for c in range(len(conversations))
+            for i in range(n)
+        ]  # fmt: skip
+        outputs = self._llm.chat(messages, params, use_tqdm=False)
+        answers = [
+            Completion(
+                text=out.outputs[0].text,
+                finish_reason=out.outputs[0].finish_reason or "stop",
+                prompt_tokens=len(out.prompt_token_ids or ()),
+                completion_tokens=len(out.outputs[0].token_ids),
+            )
+            for out in outputs
+        ]
+        return [answers[c * n : (c + 1) * n] for c in range(len(conversations))]
+
+    def close(self) -> None:
+        """Drop the engine (frees GPU memory when nothing else holds it)."""
+        del self._llm

@@ -1,0 +1,52 @@
+"""Backend selection: lazy imports, unknown names and missing extras are clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from mucode.errors import ConfigError
+from mucode.generation import make_generator
+from mucode.generation.config import GeneratorConfig, VLLMConfig
+
+
+def test_configs_are_told_apart_by_backend_and_reject_typos():
+    adapter = TypeAdapter(GeneratorConfig)
+    assert adapter.validate_python({"backend": "vllm", "model": "m"}).backend == "vllm"
+    with pytest.raises(ValidationError, match="base_ur"):
+        adapter.validate_python({"backend": "openai", "base_ur": "x", "model": "m"})
+    with pytest.raises(ValidationError):
+        adapter.validate_python({"backend": "tgi", "model": "m"})
+
+
+def test_unknown_backend_names_the_choices():
+    class Fake:
+        backend = "tgi"
+
+    with pytest.raises(ConfigError, match=r"unknown backend 'tgi'; choose from \['llamacpp'"):
+        make_generator(Fake())
+
+
+def test_vllm_without_vllm_installed_says_what_to_do():
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("vLLM is installed here")
+    with pytest.raises(ConfigError, match="pip install vllm"):
+        make_generator(VLLMConfig(model="Qwen/Qwen2.5-Coder-0.5B-Instruct"))
+
+
+def test_cli_help_imports_no_engine():
+    code = (
+        "import sys; from typer.testing import CliRunner; from mucode.cli import app; "
+        "CliRunner().invoke(app, ['--help']); "
+        "heavy = ('xllamacpp', 'openai', 'vllm', 'torch', 'pydantic'); "
+        "print([m for m in heavy if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
