@@ -15,6 +15,7 @@ _BACKENDS = {
     "llamacpp": "mucode.generation.llamacpp:LlamaCppGenerator",
     "openai": "mucode.generation.openai_compat:OpenAICompatGenerator",
     "vllm": "mucode.generation.vllm_engine:VLLMGenerator",
+    "hf": "mucode.generation.hf:HFGenerator",
 }
 
 

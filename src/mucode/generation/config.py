@@ -45,6 +45,18 @@ class VLLMConfig(BaseModel):
     max_model_len: int | None = Field(None, ge=256, description="Context length cap.")
 
 
+class HFConfig(BaseModel):
+    """A Hugging Face transformers causal LM, optionally with a PEFT (LoRA) adapter."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backend: Literal["hf"] = "hf"
+    model: str = Field(description="Hub id or local directory of the model.")
+    adapter: str | None = Field(None, description="PEFT adapter directory or hub id.")
+    device: str = Field("auto", description="'auto' (GPU if present), 'cpu', 'cuda', ...")
+    batch_size: int = Field(8, ge=1, description="Requests generated together.")
+
+
 GeneratorConfig = Annotated[
-    LlamaCppConfig | OpenAIConfig | VLLMConfig, Field(discriminator="backend")
+    LlamaCppConfig | OpenAIConfig | VLLMConfig | HFConfig, Field(discriminator="backend")
 ]
