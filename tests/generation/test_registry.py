@@ -26,7 +26,8 @@ def test_unknown_backend_names_the_choices():
     class Fake:
         backend = "tgi"
 
-    with pytest.raises(ConfigError, match=r"unknown backend 'tgi'; choose from \['llamacpp'"):
+    choices = r"\['hf', 'llamacpp', 'openai', 'vllm'\]"
+    with pytest.raises(ConfigError, match=r"unknown backend 'tgi'; choose from " + choices):
         make_generator(Fake())
 
 

@@ -42,3 +42,23 @@ class Generator(Protocol):
     def close(self) -> None:
         """Release the engine (threads, memory, servers)."""
         ...
+
+
+Request = tuple[Sequence[Message], int]
+"""One (conversation, seed) to answer once."""
+
+
+def expand_requests(
+    conversations: Sequence[Sequence[Message]],
+    n: int,
+    sampling: SamplingParams,
+    seeds: Sequence[int] | None,
+) -> list[Request]:
+    """One request per (conversation, sample); sample i of conversation c gets seed_c + i."""
+    bases = list(seeds) if seeds is not None else [sampling.seed] * len(conversations)
+    return [(conv, bases[c] + i) for c, conv in enumerate(conversations) for i in range(n)]
+
+
+def regroup(answers: Sequence[Completion], n: int) -> list[list[Completion]]:
+    """Answers in request order back into ``n`` per conversation."""
+    return [list(answers[i : i + n]) for i in range(0, len(answers), n)]

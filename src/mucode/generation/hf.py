@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mucode.errors import ConfigError
-from mucode.generation.base import SamplingParams
+from mucode.generation.base import Request, SamplingParams, expand_requests, regroup
 from mucode.generation.config import HFConfig
 from mucode.records import Completion, Message
 
@@ -49,16 +49,14 @@ class HFGenerator:
         seeds: Sequence[int] | None = None,
     ) -> list[list[Completion]]:
         """``n`` completions per conversation, generated ``batch_size`` at a time."""
-        seeds = list(seeds) if seeds is not None else [sampling.seed] * len(conversations)
-        requests = [(conv, seeds[c] + i) for c, conv in enumerate(conversations) for i in range(n)]
+        requests = expand_requests(conversations, n, sampling, seeds)
         answers: list[Completion] = []
         size = self.config.batch_size
         for first in range(0, len(requests), size):
             answers += self._batch(requests[first : first + size], sampling)
-        return [answers[c * n : (c + 1) * n] for c in range(len(conversations))]
+        return regroup(answers, n)
 
-    def _batch(self, requests: list[tuple[Sequence[Message], int]],
-               sampling: SamplingParams) -> list[Completion]:  # fmt: skip
+    def _batch(self, requests: list[Request], sampling: SamplingParams) -> list[Completion]:
         torch, tok = self._torch, self.tokenizer
         prompts = [
             tok.apply_chat_template(

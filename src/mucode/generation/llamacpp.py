@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from mucode.errors import ConfigError, GenerationError
-from mucode.generation.base import SamplingParams
+from mucode.generation.base import SamplingParams, expand_requests, regroup
 from mucode.generation.config import LlamaCppConfig
 from mucode.generation.models import resolve_model
 from mucode.records import Completion, Message
@@ -52,15 +52,10 @@ class LlamaCppGenerator:
         sampling: SamplingParams,
         seeds: Sequence[int] | None = None,
     ) -> list[list[Completion]]:
-        """``n`` completions per conversation; sample i of conversation c uses seed c + i."""
-        seeds = list(seeds) if seeds is not None else [sampling.seed] * len(conversations)
-        requests = [
-            _request(conversation, sampling, seeds[c] + i)
-            for c, conversation in enumerate(conversations)
-            for i in range(n)
-        ]
-        answers = list(self._pool.map(self._complete, requests))
-        return [answers[c * n : (c + 1) * n] for c in range(len(conversations))]
+        """``n`` completions per conversation, each request with its own seed."""
+        requests = expand_requests(conversations, n, sampling, seeds)
+        bodies = [_request(conversation, sampling, seed) for conversation, seed in requests]
+        return regroup(list(self._pool.map(self._complete, bodies)), n)
 
     def _complete(self, request: dict) -> Completion:
         response = self._server.handle_chat_completions(request)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from mucode.errors import ConfigError, GenerationError
-from mucode.generation.base import SamplingParams
+from mucode.generation.base import SamplingParams, expand_requests, regroup
 from mucode.generation.config import OpenAIConfig
 from mucode.records import Completion, Message
 
@@ -42,11 +42,9 @@ class OpenAICompatGenerator:
         sampling: SamplingParams,
         seeds: Sequence[int] | None = None,
     ) -> list[list[Completion]]:
-        """``n`` completions per conversation; sample i of conversation c uses seed c + i."""
-        seeds = list(seeds) if seeds is not None else [sampling.seed] * len(conversations)
-        jobs = [(conv, seeds[c] + i) for c, conv in enumerate(conversations) for i in range(n)]
-        answers = list(self._pool.map(lambda job: self._complete(*job, sampling), jobs))
-        return [answers[c * n : (c + 1) * n] for c in range(len(conversations))]
+        """``n`` completions per conversation, each request with its own seed."""
+        requests = expand_requests(conversations, n, sampling, seeds)
+        return regroup(list(self._pool.map(lambda r: self._complete(*r, sampling), requests)), n)
 
     def _complete(self, conversation: Sequence[Message], seed: int,
                   sampling: SamplingParams) -> Completion:  # fmt: skip

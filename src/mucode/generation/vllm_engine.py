@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mucode.errors import ConfigError
-from mucode.generation.base import SamplingParams
+from mucode.generation.base import SamplingParams, expand_requests, regroup
 from mucode.generation.config import VLLMConfig
 from mucode.records import Completion, Message
 
@@ -37,16 +37,15 @@ class VLLMGenerator:
         sampling: SamplingParams,
         seeds: Sequence[int] | None = None,
     ) -> list[list[Completion]]:
-        """``n`` completions per conversation; sample i of conversation c uses seed c + i."""
-        seeds = list(seeds) if seeds is not None else [sampling.seed] * len(conversations)
-        messages = [[m.to_dict() for m in conv] for conv in conversations for _ in range(n)]
+        """``n`` completions per conversation, each request with its own seed."""
+        requests = expand_requests(conversations, n, sampling, seeds)
+        messages = [[m.to_dict() for m in conv] for conv, _ in requests]
         params = [
             self._vllm.SamplingParams(
                 temperature=sampling.temperature, top_p=sampling.top_p,
-                max_tokens=sampling.max_tokens, stop=list(sampling.stop) or None, seed=seeds[c] + i,
+                max_tokens=sampling.max_tokens, stop=list(sampling.stop) or None, seed=seed,
             )
-            for c in range(len(conversations))
-            for i in range(n)
+            for _, seed in requests
         ]  # fmt: skip
         outputs = self._llm.chat(messages, params, use_tqdm=False)
         answers = [
@@ -58,7 +57,7 @@ class VLLMGenerator:
             )
             for out in outputs
         ]
-        return [answers[c * n : (c + 1) * n] for c in range(len(conversations))]
+        return regroup(answers, n)
 
     def close(self) -> None:
         """Drop the engine (frees GPU memory when nothing else holds it)."""
