@@ -114,7 +114,7 @@ def rollout(
     top_p: Annotated[float, typer.Option(min=0.0, max=1.0)] = 1.0,
     max_tokens: Annotated[int, typer.Option(min=1, help="Longest answer per turn.")] = 1000,
     seed: Annotated[int, typer.Option(help="Base seed for sampling.")] = 0,
-    parallel: Annotated[int, typer.Option(min=1, help="llamacpp: requests decoded together.")] = 4,
+    parallel: Annotated[int, typer.Option(min=1, help="Episodes in flight (llamacpp: its parallel slots).")] = 4,
     threads: Annotated[int | None, typer.Option(min=1, help="llamacpp: CPU threads [all cores].")] = None,
     out: Annotated[Path, typer.Option(help="Run directory; resumed if it exists.")] = Path("runs/rollout"),
     data_dir: DataDir = None,
@@ -131,7 +131,7 @@ def rollout(
         benchmark=benchmark, split=split, limit=limit or None, data_dir=data_dir,
         tasks=tuple(t.strip() for t in tasks.split(",")) if tasks else None,
         generator=command.generator_config(backend.value, model, base_url, engine),
-        rollout=RolloutConfig(turns=turns, samples=samples, sampling=SamplingParams(
+        rollout=RolloutConfig(turns=turns, samples=samples, concurrency=parallel, sampling=SamplingParams(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)),
         timeout_s=timeout, workers=workers,
     )  # fmt: skip

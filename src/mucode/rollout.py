@@ -9,9 +9,11 @@ trajectories on disk with none lost and none duplicated.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,28 +34,32 @@ class RolloutConfig(BaseModel):
 
     turns: int = Field(3, ge=1, description="Maximum turns T per episode.")
     samples: int = Field(1, ge=1, description="Episodes (trajectories) per problem.")
-    batch: int = Field(32, ge=1, description="Episodes advanced together per step.")
+    concurrency: int = Field(
+        4, ge=1, description="Episodes in flight at once; match the engine's parallel slots."
+    )
     sampling: SamplingParams = Field(default_factory=SamplingParams)
 
 
 @dataclass
 class StepStats:
-    """Work done by this process (not counting resumed trajectories)."""
+    """Work done by this process (not counting resumed trajectories).
+
+    Times are summed over episodes, so with several in flight they exceed the wall time.
+    """
 
     tokens: int = 0
     generate_s: float = 0.0
     programs: int = 0
     execute_s: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    @property
-    def tokens_per_s(self) -> float:
-        """Generated tokens per second of generation."""
-        return self.tokens / self.generate_s if self.generate_s else 0.0
-
-    @property
-    def programs_per_s(self) -> float:
-        """Sandbox runs per second of execution."""
-        return self.programs / self.execute_s if self.execute_s else 0.0
+    def add(self, tokens: int, generate_s: float, programs: int, execute_s: float) -> None:
+        """Count one step (thread-safe)."""
+        with self.lock:
+            self.tokens += tokens
+            self.generate_s += generate_s
+            self.programs += programs
+            self.execute_s += execute_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,11 @@ class RolloutSummary:
     solved_by_turn: tuple[float, ...]  # oracle accuracy if episodes had stopped after turn t
     stats: StepStats
     wall_s: float
+
+    @property
+    def tokens_per_s(self) -> float:
+        """Generated tokens per second of this run's wall time (the pipeline's rate)."""
+        return self.stats.tokens / self.wall_s if self.wall_s else 0.0
 
 
 def episode_seed(base: int, task_id: str, sample: int, turn: int) -> int:
@@ -88,14 +99,11 @@ def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
     if not active:
         return
     seeds = [
-        episode_seed(sampling.seed, e.problem.task_id, e.sample_index, len(e.turns))
-        for e in active
+        episode_seed(sampling.seed, e.problem.task_id, e.sample_index, len(e.turns)) for e in active
     ]
     start = time.perf_counter()
     completions = generator.generate([e.messages for e in active], 1, sampling, seeds)
     batch_s = time.perf_counter() - start
-    stats.generate_s += batch_s
-    stats.tokens += sum(c[0].completion_tokens for c in completions)
     codes = [extract_code(c[0].text).code for c in completions]
     jobs: list[Job] = []
     for episode, code in zip(active, codes, strict=True):
@@ -103,8 +111,8 @@ def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
             jobs.extend(episode.jobs(code))
     start = time.perf_counter()
     verdicts = iter(sandbox.run_many(jobs))
-    stats.execute_s += time.perf_counter() - start
-    stats.programs += len(jobs)
+    tokens = sum(c[0].completion_tokens for c in completions)
+    stats.add(tokens, batch_s, len(jobs), time.perf_counter() - start)
     for episode, code, answer in zip(active, codes, completions, strict=True):
         p = episode.problem
         if code:
@@ -123,7 +131,12 @@ def run_rollouts(
     out_dir: Path,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> RolloutSummary:
-    """Roll out every (problem, sample) not yet on disk; return the run's summary."""
+    """Roll out every (problem, sample) not yet on disk; return the run's summary.
+
+    ``config.concurrency`` episodes run at once, each in its own thread: while one runs
+    its code in the sandbox the others are generating, so the engine's slots stay full
+    and execution overlaps generation. Finished trajectories are appended as they end.
+    """
     started = time.perf_counter()
     stats = StepStats()
     path = Path(out_dir) / TRAJECTORIES
@@ -139,21 +152,24 @@ def run_rollouts(
     total, finished = len(existing) + len(todo), len(existing)
     if on_progress is not None:
         on_progress(finished, total)
-    for first in range(0, len(todo), config.batch):
-        batch = todo[first : first + config.batch]
-        unwritten = set(range(len(batch)))
-        while unwritten:
-            step(batch, generator, sandbox, config.sampling, stats)
-            ended = sorted(i for i in unwritten if batch[i].done)
-            append_jsonl(path, (batch[i].trajectory().to_dict() for i in ended))
-            unwritten.difference_update(ended)
-            finished += len(ended)
+    with ThreadPoolExecutor(max_workers=config.concurrency) as pool:
+        running = [pool.submit(_play, e, generator, sandbox, config.sampling, stats) for e in todo]
+        for future in as_completed(running):
+            append_jsonl(path, [future.result().to_dict()])
+            finished += 1
             if on_progress is not None:
                 on_progress(finished, total)
     trajectories = read_trajectories(path)
     accuracy = accuracy_by_turn(trajectories, config.turns)
     return RolloutSummary(path, len(trajectories), len(existing), accuracy, stats,
                           time.perf_counter() - started)  # fmt: skip
+
+
+def _play(episode: Episode, generator: Generator, sandbox: Sandbox, sampling: SamplingParams,
+          stats: StepStats) -> Trajectory:  # fmt: skip
+    while not episode.done:
+        step([episode], generator, sandbox, sampling, stats)
+    return episode.trajectory()
 
 
 def accuracy_by_turn(trajectories: Sequence[Trajectory], horizon: int) -> tuple[float, ...]:

@@ -90,8 +90,8 @@ def print_summary(console: Console, summary: RolloutSummary) -> None:
     stats = summary.stats
     console.print(summary_table(summary))
     console.print(
-        f"generated {stats.tokens} tokens at {stats.tokens_per_s:.1f} tok/s; ran "
-        f"{stats.programs} programs at {stats.programs_per_s:.0f}/s; wall {summary.wall_s:.1f} s",
+        f"generated {stats.tokens} tokens ({summary.tokens_per_s:.1f} tok/s over the run); ran "
+        f"{stats.programs} programs in {stats.execute_s:.1f} s; wall {summary.wall_s:.1f} s",
         highlight=False,
     )
     console.print(f"trajectories: {summary.path}", highlight=False)
