@@ -1,9 +1,10 @@
 """Roll a generator out on problems for up to T turns; append finished trajectories.
 
-Every step advances all unfinished episodes by one turn with one batched ``generate``
-call and one batched sandbox run. A trajectory is written (and flushed) only when its
-episode ends, so a run killed at any point, even with ``kill -9``, restarts from the
-trajectories on disk with none lost and none duplicated.
+Episodes stream: a few run at once, each turn being one ``generate`` call and one
+sandbox run (public tests for feedback, the oracle for the label). A trajectory is
+written (and flushed) only when its episode ends, so a run killed at any point, even
+with ``kill -9``, restarts from the trajectories on disk with none lost and none
+duplicated. ``step`` also advances many episodes in lockstep, for batch-oriented callers.
 """
 
 from __future__ import annotations
@@ -152,13 +153,16 @@ def run_rollouts(
     total, finished = len(existing) + len(todo), len(existing)
     if on_progress is not None:
         on_progress(finished, total)
-    with ThreadPoolExecutor(max_workers=config.concurrency) as pool:
+    pool = ThreadPoolExecutor(max_workers=config.concurrency)
+    try:
         running = [pool.submit(_play, e, generator, sandbox, config.sampling, stats) for e in todo]
         for future in as_completed(running):
             append_jsonl(path, [future.result().to_dict()])
             finished += 1
             if on_progress is not None:
                 on_progress(finished, total)
+    finally:
+        pool.shutdown(cancel_futures=True)  # on an error, episodes not yet started never start
     trajectories = read_trajectories(path)
     accuracy = accuracy_by_turn(trajectories, config.turns)
     return RolloutSummary(path, len(trajectories), len(existing), accuracy, stats,
