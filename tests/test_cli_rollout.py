@@ -55,3 +55,19 @@ def test_changed_settings_are_refused_on_resume(tmp_path):
     (out / "manifest.json").write_text(json.dumps({"config": {"benchmark": "mbpp"}}))
     done = subprocess.run(_command(out), capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "different settings" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--backend", "openai", "--model", "m"], "needs --base-url"),
+        (["--backend", "hf"], "needs --model"),
+        (["--base-url", "http://127.0.0.1:1/v1"], "--base-url is for --backend openai"),
+        (["--backend", "vllm", "--model", "m"], "pip install vllm"),
+    ],
+)
+def test_backend_options_that_do_not_fit_are_refused(tmp_path, args, message):
+    command = [sys.executable, "-m", "mucode", "rollout", "--out", str(tmp_path / "r"), *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert message in done.stderr.replace("\n", " ")

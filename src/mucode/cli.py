@@ -97,6 +97,8 @@ class Backend(str, Enum):
 
     LLAMACPP = "llamacpp"
     OPENAI = "openai"
+    HF = "hf"
+    VLLM = "vllm"
 
 
 @app.command()
@@ -106,7 +108,7 @@ def rollout(
     tasks: Annotated[str | None, typer.Option(help="Comma-separated task ids (default: all).")] = None,
     limit: Annotated[int, typer.Option(min=0, help="Only the first N problems (0 = all).")] = 20,
     backend: Annotated[Backend, typer.Option(help="Generation backend.")] = Backend.LLAMACPP,
-    model: Annotated[str | None, typer.Option(help="GGUF path (llamacpp; default: the embedded Qwen2.5-Coder-0.5B) or model name (openai).")] = None,
+    model: Annotated[str | None, typer.Option(help="GGUF path (llamacpp; default: the embedded Qwen2.5-Coder-0.5B), or model name / directory (openai, hf, vllm).")] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")] = None,
     samples: Annotated[int, typer.Option(min=1, help="Trajectories per problem.")] = 1,
     turns: Annotated[int, typer.Option(min=1, help="Maximum turns T.")] = 3,

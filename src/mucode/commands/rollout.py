@@ -11,7 +11,13 @@ from rich.table import Table
 from mucode.benchmarks import load_problems
 from mucode.errors import ConfigError
 from mucode.generation import make_generator
-from mucode.generation.config import GeneratorConfig, LlamaCppConfig, OpenAIConfig
+from mucode.generation.config import (
+    GeneratorConfig,
+    HFConfig,
+    LlamaCppConfig,
+    OpenAIConfig,
+    VLLMConfig,
+)
 from mucode.manifest import write_or_check_manifest
 from mucode.progress import progress_bar
 from mucode.rollout import RolloutConfig, RolloutSummary, run_rollouts
@@ -38,13 +44,19 @@ class RolloutRun(BaseModel):
 def generator_config(backend: str, model: str | None, base_url: str | None,
                      engine: dict) -> GeneratorConfig:  # fmt: skip
     """The backend's config from command-line options; options it cannot use are errors."""
+    if base_url is not None and backend != "openai":
+        raise ConfigError(f"--base-url is for --backend openai, not {backend}")
     if backend == "llamacpp":
-        if base_url is not None:
-            raise ConfigError("--base-url is for --backend openai, not llamacpp")
         return LlamaCppConfig(model=model, **engine)
-    if base_url is None or model is None:
-        raise ConfigError("--backend openai needs --base-url URL and --model NAME")
-    return OpenAIConfig(base_url=base_url, model=model)
+    if model is None:
+        raise ConfigError(f"--backend {backend} needs --model (a model name or directory)")
+    if backend == "openai":
+        if base_url is None:
+            raise ConfigError("--backend openai needs --base-url URL")
+        return OpenAIConfig(base_url=base_url, model=model)
+    if backend == "hf":
+        return HFConfig(model=model)
+    return VLLMConfig(model=model)
 
 
 def build_run(**options: object) -> RolloutRun:
