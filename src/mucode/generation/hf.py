@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from mucode.errors import ConfigError
 from mucode.generation.base import Request, SamplingParams, expand_requests, regroup
 from mucode.generation.config import HFConfig
+from mucode.optional import import_optional
 from mucode.records import Completion, Message
 
 
@@ -20,23 +21,22 @@ class HFGenerator:
     """``model.generate`` over left-padded batches of chat-templated prompts."""
 
     def __init__(self, config: HFConfig) -> None:
-        try:
-            import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-        except ImportError as e:
-            raise ConfigError("the hf backend needs torch and transformers: "
-                              "pip install torch==2.13.0 'mucode[hf]'") from e  # fmt: skip
+        install = "pip install torch==2.13.0 'mucode[hf]' (GPU: the torch build for your CUDA)"
+        torch = import_optional("torch", "the hf backend", install)
+        transformers = import_optional("transformers", "the hf backend", install)
         self._torch = torch
         self.config = config
         device = config.device
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.tokenizer = AutoTokenizer.from_pretrained(config.model, padding_side="left")
+        self.tokenizer = transformers.AutoTokenizer.from_pretrained(
+            config.model, padding_side="left"
+        )
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         if not self.tokenizer.chat_template:
             raise ConfigError(f"{config.model} has no chat template; use an instruct model")
-        model = AutoModelForCausalLM.from_pretrained(config.model)
+        model = transformers.AutoModelForCausalLM.from_pretrained(config.model)
         if config.adapter is not None:
             model = _with_adapter(model, config.adapter)
         self.model = model.to(device).eval()
@@ -102,8 +102,5 @@ class HFGenerator:
 
 
 def _with_adapter(model, adapter: str):
-    try:
-        from peft import PeftModel
-    except ImportError as e:
-        raise ConfigError("a PEFT adapter needs peft: pip install 'mucode[hf]'") from e
-    return PeftModel.from_pretrained(model, adapter)
+    peft = import_optional("peft", "a PEFT adapter", "pip install 'mucode[hf]'")
+    return peft.PeftModel.from_pretrained(model, adapter)

@@ -10,10 +10,11 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from mucode.errors import ConfigError, GenerationError
+from mucode.errors import GenerationError
 from mucode.generation.base import SamplingParams, expand_requests, regroup
 from mucode.generation.config import LlamaCppConfig
 from mucode.generation.models import resolve_model
+from mucode.optional import import_optional
 from mucode.records import Completion, Message
 
 
@@ -21,12 +22,9 @@ class LlamaCppGenerator:
     """A loaded GGUF model serving chat completions."""
 
     def __init__(self, config: LlamaCppConfig) -> None:
-        try:
-            import xllamacpp
-        except ImportError as e:
-            raise ConfigError(
-                "the llamacpp backend needs xllamacpp: pip install 'mucode[cpu]'"
-            ) from e
+        xllamacpp = import_optional(
+            "xllamacpp", "the llamacpp backend", "pip install 'mucode[cpu]'"
+        )
         self.config = config
         self.model_path = resolve_model(config.model)
         params = xllamacpp.CommonParams()

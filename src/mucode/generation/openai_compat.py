@@ -10,9 +10,10 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from mucode.errors import ConfigError, GenerationError
+from mucode.errors import GenerationError
 from mucode.generation.base import SamplingParams, expand_requests, regroup
 from mucode.generation.config import OpenAIConfig
+from mucode.optional import import_optional
 from mucode.records import Completion, Message
 
 
@@ -20,11 +21,7 @@ class OpenAICompatGenerator:
     """Chat completions over HTTP, ``concurrency`` requests in flight."""
 
     def __init__(self, config: OpenAIConfig) -> None:
-        try:
-            import openai
-        except ImportError as e:
-            raise ConfigError("the openai backend needs the openai client: "
-                              "pip install 'mucode[openai]'") from e  # fmt: skip
+        openai = import_optional("openai", "the openai backend", "pip install 'mucode[openai]'")
         self.config = config
         self._openai = openai
         self._client = openai.OpenAI(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mucode.errors import ConfigError
 from mucode.generation.base import SamplingParams, expand_requests, regroup
 from mucode.generation.config import VLLMConfig
+from mucode.optional import import_optional
 from mucode.records import Completion, Message
 
 
@@ -15,13 +15,10 @@ class VLLMGenerator:
     """Batched chat generation with ``vllm.LLM.chat``."""
 
     def __init__(self, config: VLLMConfig) -> None:
-        try:
-            import vllm
-        except ImportError as e:
-            raise ConfigError(
-                "the vllm backend needs vLLM and a GPU: pip install vllm (see vLLM's install "
-                "guide for your CUDA version); on a CPU use --backend llamacpp"
-            ) from e
+        vllm = import_optional(
+            "vllm", "the vllm backend (GPU only; on a CPU use --backend llamacpp)",
+            "pip install vllm (see vLLM's install guide for your CUDA version)",
+        )  # fmt: skip
         self._vllm = vllm
         self._llm = vllm.LLM(
             model=config.model,
