@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from mucode.errors import ConfigError
+from mucode.commands import invalid_options
 from mucode.evaluate import (
     EvaluationConfig,
     EvaluationSummary,
@@ -28,10 +28,7 @@ def evaluation_config(
         limits = limits_from_options(timeout_s=timeout_s, memory_mb=memory_mb)
         return EvaluationConfig(**options, limits=limits)
     except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}" for err in e.errors()
-        )
-        raise ConfigError(f"invalid evaluate options: {problems}") from e
+        raise invalid_options("evaluate", e) from e
 
 
 def run_evaluate(source: str, config: EvaluationConfig, out: Path | None) -> EvaluationSummary:

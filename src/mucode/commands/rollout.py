@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mucode.benchmarks import load_problems
+from mucode.commands import invalid_options
 from mucode.errors import ConfigError
 from mucode.generation import make_generator
 from mucode.generation.config import (
@@ -64,8 +65,7 @@ def build_run(**options: object) -> RolloutRun:
     try:
         return RolloutRun(**options)
     except ValidationError as e:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in e.errors())
-        raise ConfigError(f"invalid rollout options: {problems}") from e
+        raise invalid_options("rollout", e) from e
 
 
 def run(config: RolloutRun, out: Path) -> RolloutSummary:
