@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from mucode.benchmarks import load_problems
-from mucode.calibration import FACTOR, cache_dir, problems_digest, reference_seconds, time_limits
+from mucode.cache import cache_dir
+from mucode.calibration import FACTOR, problems_digest, reference_seconds, time_limits
 from mucode.sandbox import Sandbox
 
 

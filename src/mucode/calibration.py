@@ -13,11 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import platform
 from collections.abc import Sequence
-from pathlib import Path
 
+from mucode.cache import cache_dir
 from mucode.records import Problem
 from mucode.sandbox import Job, Sandbox
 
@@ -25,14 +24,6 @@ logger = logging.getLogger(__name__)
 
 FACTOR = 3.0  # a differential test runs reference and candidate: 3x allows a 5x slower program
 CALIBRATION_TIMEOUT_S = 600.0
-
-
-def cache_dir() -> Path:
-    """Where mucode keeps machine-local caches."""
-    if explicit := os.environ.get("MUCODE_CACHE_DIR"):
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "mucode"
 
 
 def problems_digest(problems: Sequence[Problem]) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mucode.cache import cache_dir
 from mucode.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -45,8 +46,6 @@ DEFAULT_MODEL = PackagedModel(
 
 def models_dir() -> Path:
     """Where assembled and downloaded models are kept."""
-    from mucode.calibration import cache_dir
-
     return cache_dir() / "models"
 
 
