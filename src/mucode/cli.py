@@ -21,6 +21,7 @@ from mucode.cli_options import (
     Workers,
 )
 from mucode.errors import ConfigError, MucodeError
+from mucode.verifier.objective import LossName
 
 app = typer.Typer(
     help="Multi-turn code generation with execution feedback (muCode).",
@@ -31,8 +32,11 @@ app = typer.Typer(
 benchmarks_app = typer.Typer(help="List and inspect benchmarks.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="Inspect the sandbox and run one program in it.",
                           no_args_is_help=True)  # fmt: skip
+verifier_app = typer.Typer(help="Train, apply and evaluate a learned verifier R(problem, code).",
+                           no_args_is_help=True)  # fmt: skip
 app.add_typer(benchmarks_app, name="benchmarks")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(verifier_app, name="verifier")
 console = Console()
 
 
@@ -187,10 +191,94 @@ def sandbox_run(
     raise typer.Exit(0 if passed else 1)
 
 
+RolloutDirs = Annotated[list[Path], typer.Option("--rollouts", help="A `mucode rollout` run directory; repeat for several.")]
+VerifierDir = Annotated[Path, typer.Option("--verifier", help="Directory written by `mucode verifier train`.")]
+ScoreBatch = Annotated[int, typer.Option(min=1, help="Pairs per forward pass.")]
+
+
+@verifier_app.command("train")
+def verifier_train(
+    rollouts: RolloutDirs,
+    out: Annotated[Path, typer.Option(help="Output directory; resumed from its last checkpoint if it exists.")],
+    loss: Annotated[LossName, typer.Option(help="bce (pointwise), bt (Bradley–Terry pairs) or their weighted sum.")] = LossName.BT,
+    base: Annotated[str, typer.Option(help="Backbone: 'minilm' (offline all-MiniLM-L6-v2), a model directory or a hub id.")] = "minilm",
+    bce_weight: Annotated[float, typer.Option(min=0.0, help="Weight of BCE in bce+bt.")] = 1.0,
+    bt_weight: Annotated[float, typer.Option(min=0.0, help="Weight of BT in bce+bt.")] = 1.0,
+    score_penalty: Annotated[float, typer.Option(min=0.0, help="Penalty on the mean squared score.")] = 0.0,
+    pairs_per_problem: Annotated[int, typer.Option(min=1, help="Most (correct, incorrect) pairs per problem.")] = 32,
+    validation_fraction: Annotated[float, typer.Option(min=0.0, max=0.99, help="Share of problems held out.")] = 0.1,
+    max_length: Annotated[int, typer.Option(min=16, help="Tokens per (prompt, code) input.")] = 512,
+    epochs: Annotated[float, typer.Option(min=0.01)] = 2.0,
+    batch_size: Annotated[int, typer.Option(min=1, help="Examples per step (a pair is two sequences).")] = 16,
+    lr: Annotated[float, typer.Option(min=0.0, help="Learning rate.")] = 3e-5,
+    lora_r: Annotated[int, typer.Option(min=0, help="LoRA rank; 0 trains every weight.")] = 0,
+    save_steps: Annotated[int, typer.Option(min=1, help="Checkpoint (and validate) every N steps.")] = 200,
+    seed: int = 0,
+) -> None:  # fmt: skip
+    """Train a verifier on rollouts' oracle labels; print held-out ranking metrics."""
+    from mucode.commands import verifier as command
+    from mucode.verifier.evaluation import VerifierReport
+    from mucode.verifier.train import train_verifier
+
+    config = command.build_train_config(
+        rollouts=tuple(rollouts), base=base, loss=loss.value, bce_weight=bce_weight,
+        bt_weight=bt_weight, score_penalty=score_penalty, pairs_per_problem=pairs_per_problem,
+        validation_fraction=validation_fraction, max_length=max_length, epochs=epochs,
+        batch_size=batch_size, learning_rate=lr, lora_r=lora_r, save_steps=save_steps, seed=seed,
+    )  # fmt: skip
+    metadata = train_verifier(config, out)
+    training = metadata["training"]
+    console.print(f"trained {training['steps']} steps in {training['seconds']} s "
+                  f"(mean loss {training['train_loss']:.4f}); verifier: {out}", highlight=False)  # fmt: skip
+    if metadata["validation_metrics"] is not None:
+        report = VerifierReport.from_dict(metadata["validation_metrics"])
+        console.print(command.report_table(report, "held-out problems"))
+
+
+@verifier_app.command("score")
+def verifier_score(
+    samples_file: Annotated[Path, typer.Argument(help="JSONL of {task_id, completion|code}.")],
+    verifier: VerifierDir,
+    benchmark: BenchmarkName = "humaneval",
+    split: Split = None,
+    data_dir: DataDir = None,
+    out: Annotated[Path | None, typer.Option(help="Output JSONL; default: SAMPLES_scores.jsonl beside the input.")] = None,
+    batch_size: ScoreBatch = 32,
+) -> None:  # fmt: skip
+    """Score (problem, code) samples with a verifier; writes each line with its score."""
+    from mucode.benchmarks import load_problems
+    from mucode.commands import verifier as command
+
+    problems = {p.task_id: p for p in load_problems(benchmark, split=split, data_dir=data_dir)}
+    output = out or samples_file.with_name(f"{samples_file.stem}_scores.jsonl")
+    command.run_score(samples_file, verifier, problems, benchmark, output, batch_size)
+    console.print(f"scores: {output}", highlight=False)
+
+
+@verifier_app.command("eval")
+def verifier_eval(
+    verifier: VerifierDir,
+    rollouts: RolloutDirs,
+    best_of: Annotated[str, typer.Option(help="Comma-separated N for best-of-N selection.")] = "1,2,4,5,8",
+    out: Annotated[Path | None, typer.Option(help="Report directory; default: VERIFIER/eval-ROLLOUT.")] = None,
+    batch_size: ScoreBatch = 32,
+    json_output: JsonOutput = False,
+) -> None:  # fmt: skip
+    """ROC-AUC, pairwise accuracy and best-of-N selection (vs random and oracle) on held-out rollouts."""
+    from mucode.commands import verifier as command
+
+    target = out or verifier / f"eval-{rollouts[0].name}"
+    report = command.run_eval(verifier, rollouts, command.parse_ns(best_of), target, batch_size)
+    console.print(command.report_table(report, f"verifier on {', '.join(map(str, rollouts))}"))
+    console.print(f"report: {target / 'report.json'}, plot: {target / 'report.png'}", highlight=False)
+    if json_output:
+        print(json.dumps(report.to_dict()))
+
+
 def main() -> None:
     """Console-script entry point: typed errors become a message and exit code 2."""
     try:
         app()
     except MucodeError as e:
-        Console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {e}", highlight=False)
         sys.exit(2)

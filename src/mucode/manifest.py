@@ -18,7 +18,8 @@ from typing import Any
 from mucode.errors import ConfigError
 
 MANIFEST = "manifest.json"
-_PACKAGES = ("mucode", "xllamacpp", "openai", "torch", "transformers", "trl", "vllm")
+_PACKAGES = ("mucode", "xllamacpp", "openai", "torch", "transformers", "accelerate", "peft",
+             "trl", "vllm", "scikit-learn")
 
 
 def git_state() -> dict[str, Any]:

@@ -1,0 +1,97 @@
+"""Bodies of ``mucode verifier train | score | eval``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from rich.table import Table
+
+from mucode.commands import invalid_options
+from mucode.errors import ConfigError
+from mucode.jsonl import write_jsonl
+from mucode.verifier.evaluation import VerifierReport
+
+
+def build_train_config(**options: Any):
+    """Validate ``verifier train`` options; errors name the option."""
+    from mucode.verifier.train import VerifierTrainConfig
+
+    try:
+        return VerifierTrainConfig(**options)
+    except ValidationError as e:
+        raise invalid_options("verifier train", e) from e
+
+
+def parse_ns(text: str) -> tuple[int, ...]:
+    """``"1,2,5"`` -> (1, 2, 5); each N at least 1."""
+    try:
+        ns = tuple(int(part) for part in text.split(","))
+    except ValueError as e:
+        raise ConfigError(f"--best-of takes comma-separated integers, got {text!r}") from e
+    if not ns or min(ns) < 1:
+        raise ConfigError(f"--best-of values must be at least 1, got {text!r}")
+    return ns
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None or value != value else f"{value:.3f}"  # NaN: no problems
+
+
+def report_table(report: VerifierReport, title: str) -> Table:
+    """AUC, pairwise accuracy, then verifier / random / oracle selection at each N."""
+    table = Table(title=title)
+    for column in ("metric", "verifier", "random", "oracle", "problems"):
+        table.add_column(column)
+    table.add_row("ROC-AUC", _fmt(report.roc_auc), "0.500", "1.000", str(report.problems))
+    table.add_row(f"pairwise accuracy ({report.pairs} pairs)", _fmt(report.pairwise_accuracy),
+                  "0.500", "1.000", str(report.problems))  # fmt: skip
+    for b in report.best_of_n:
+        table.add_row(f"best-of-{b.n} accuracy", _fmt(b.verifier), _fmt(b.random),
+                      _fmt(b.oracle), str(b.problems))  # fmt: skip
+    return table
+
+
+def run_eval(verifier_dir: Path, rollouts: Sequence[Path], ns: tuple[int, ...], out: Path,
+             batch_size: int) -> VerifierReport:  # fmt: skip
+    """Score held-out rollouts; write ``report.json`` and ``report.png`` into ``out``."""
+    from mucode.verifier.data import load_problem_codes
+    from mucode.verifier.evaluation import report, score_problems
+    from mucode.verifier.model import Verifier
+    from mucode.verifier.plot import plot_report
+
+    verifier = Verifier.load(verifier_dir)
+    problems = load_problem_codes(rollouts)
+
+    def score_texts(prompts: Sequence[str], codes: Sequence[str]) -> list[float]:
+        return verifier.score_texts(prompts, codes, batch_size)
+
+    scored = score_problems(score_texts, problems)
+    result = report(scored, ns)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = {"verifier": str(verifier_dir), "rollouts": [str(r) for r in rollouts],
+               **result.to_dict()}  # fmt: skip
+    (out / "report.json").write_text(json.dumps(summary, indent=2) + "\n")
+    title = f"{verifier_dir.name} ({verifier.metadata.get('loss', '?')}) on " + ", ".join(
+        r.name for r in rollouts
+    )
+    plot_report(scored, result, out / "report.png", title)
+    return result
+
+
+def run_score(samples_file: Path, verifier_dir: Path, problems_by_id: dict, benchmark: str,
+              out: Path, batch_size: int) -> Path:  # fmt: skip
+    """Add a ``score`` to every sample line; write them to ``out`` in input order."""
+    from mucode.samples import read_samples
+    from mucode.verifier.model import Verifier
+
+    samples = read_samples(samples_file, problems_by_id, benchmark)
+    verifier = Verifier.load(verifier_dir)
+    scores = verifier.score([problems_by_id[s.task_id] for s in samples],
+                            [s.program for s in samples], batch_size)  # fmt: skip
+    rows = [{**s.fields, "score": score} for s, score in zip(samples, scores, strict=True)]
+    write_jsonl(out, rows)
+    return out

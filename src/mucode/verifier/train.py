@@ -1,0 +1,213 @@
+"""Train a verifier on rollouts: data -> HF Trainer -> saved model with its metadata.
+
+The run directory holds the manifest (config, versions, git), ``checkpoints/`` written
+every ``save_steps`` (a killed run started again with the same command resumes from the
+last one), and, once finished, the verifier itself (HF model + tokenizer +
+``verifier.json`` with backbone, loss, data and validation metrics).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mucode.errors import DatasetError
+from mucode.manifest import write_or_check_manifest
+from mucode.optional import import_optional
+from mucode.verifier.backbones import MINILM, resolve_backbone
+from mucode.verifier.data import (
+    ProblemCodes,
+    load_problem_codes,
+    pair_examples,
+    point_examples,
+    split_by_problem,
+)
+from mucode.verifier.evaluation import report, score_problems
+from mucode.verifier.model import INSTALL, METADATA, Verifier, load_tokenizer, prepare_model
+from mucode.verifier.objective import LossName
+
+CHECKPOINTS = "checkpoints"
+
+
+class VerifierTrainConfig(BaseModel):
+    """Everything that defines a verifier training run; stored in its manifest."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rollouts: tuple[Path, ...] = Field(min_length=1)
+    base: str = MINILM
+    loss: LossName = LossName.BT
+    bce_weight: float = Field(1.0, ge=0)
+    bt_weight: float = Field(1.0, ge=0)
+    score_penalty: float = Field(0.0, ge=0)
+    pairs_per_problem: int = Field(32, ge=1)
+    validation_fraction: float = Field(0.1, ge=0, lt=1)
+    max_length: int = Field(512, ge=16)
+    epochs: float = Field(2.0, gt=0)
+    batch_size: int = Field(16, ge=1)
+    learning_rate: float = Field(3e-5, gt=0)
+    lora_r: int = Field(0, ge=0)
+    save_steps: int = Field(200, ge=1)
+    best_of: tuple[int, ...] = (1, 2, 4, 5, 8)
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingData:
+    """Examples for the chosen loss, split by problem."""
+
+    train: list
+    validation: list
+    train_problems: list[ProblemCodes]
+    validation_problems: list[ProblemCodes]
+
+
+def training_data(config: VerifierTrainConfig) -> TrainingData:
+    """Load, deduplicate, split by problem, and build point and/or pair examples."""
+    problems = load_problem_codes(config.rollouts)
+    train, validation = split_by_problem(problems, config.validation_fraction, config.seed)
+
+    def examples(subset: list[ProblemCodes]) -> list:
+        found: list = []
+        if config.loss.uses_points:
+            found += point_examples(subset)
+        if config.loss.uses_pairs:
+            found += pair_examples(subset, config.pairs_per_problem, config.seed)
+        return found
+
+    data = TrainingData(examples(train), examples(validation), train, validation)
+    if not data.train:
+        what = "(correct, incorrect) pairs" if config.loss is LossName.BT else "examples"
+        raise DatasetError(
+            f"no training {what} in {len(train)} problems: BT needs problems with both "
+            "correct and incorrect codes; sample more (--samples, --temperature) or use --loss bce"
+        )
+    return data
+
+
+def _training_arguments(config: VerifierTrainConfig, out: Path, has_validation: bool):
+    transformers = import_optional("transformers", "verifier training", INSTALL)
+    evaluate = "steps" if has_validation else "no"
+    return transformers.TrainingArguments(
+        output_dir=str(out / CHECKPOINTS),
+        num_train_epochs=config.epochs,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        warmup_steps=0.1,
+        weight_decay=0.01,
+        save_strategy="steps", save_steps=config.save_steps, save_total_limit=2,
+        eval_strategy=evaluate, eval_steps=config.save_steps,
+        load_best_model_at_end=has_validation, metric_for_best_model="eval_loss",
+        logging_steps=max(1, min(50, config.save_steps)),
+        seed=config.seed, data_seed=config.seed,
+        remove_unused_columns=False, label_names=["point_labels", "point_rows",
+                                                  "chosen_rows", "rejected_rows"],
+        prediction_loss_only=True, report_to="none",
+        dataloader_pin_memory=False,  # tensors are built per batch by the collator
+    )  # fmt: skip
+
+
+def _backbone(config: VerifierTrainConfig, tokenizer):
+    transformers = import_optional("transformers", "verifier training", INSTALL)
+    transformers.set_seed(config.seed)
+    model = transformers.AutoModelForSequenceClassification.from_pretrained(
+        resolve_backbone(config.base), num_labels=1
+    )
+    model = prepare_model(model, tokenizer)
+    if config.lora_r:
+        peft = import_optional("peft", "LoRA verifier training", INSTALL)
+        lora = peft.LoraConfig(task_type=peft.TaskType.SEQ_CLS, r=config.lora_r,
+                               lora_alpha=2 * config.lora_r, lora_dropout=0.05,
+                               target_modules="all-linear")  # fmt: skip
+        model = peft.get_peft_model(model, lora)
+    return model
+
+
+def last_checkpoint(out: Path) -> str | None:
+    """The newest complete checkpoint; incomplete ones (a kill mid-save) are removed.
+
+    The Trainer writes ``trainer_state.json`` last, so a checkpoint whose state file
+    parses is whole.
+    """
+    complete: dict[int, Path] = {}
+    for path in (out / CHECKPOINTS).glob("checkpoint-*"):
+        try:
+            json.loads((path / "trainer_state.json").read_text())
+            complete[int(path.name.rsplit("-", 1)[1])] = path
+        except (OSError, ValueError):
+            shutil.rmtree(path)
+    return str(complete[max(complete)]) if complete else None
+
+
+def train_verifier(config: VerifierTrainConfig, out: Path) -> dict[str, Any]:
+    """Train (or resume) a verifier into ``out``; return its metadata with metrics.
+
+    A finished run is not trained again: its metadata is returned as it is.
+    """
+    out = Path(out)
+    write_or_check_manifest(out, config.model_dump(mode="json"))
+    if (out / METADATA).exists():
+        return json.loads((out / METADATA).read_text())
+    data = training_data(config)  # bad data fails here, before the slow imports
+    from mucode.verifier.trainer import VerifierCollator, VerifierTrainer
+
+    tokenizer = load_tokenizer(resolve_backbone(config.base))
+    model = _backbone(config, tokenizer)
+    trainer = VerifierTrainer(
+        model=model,
+        args=_training_arguments(config, out, bool(data.validation)),
+        train_dataset=data.train,
+        eval_dataset=data.validation or None,
+        data_collator=VerifierCollator(tokenizer, config.max_length),
+        processing_class=tokenizer,
+        loss_weights=(config.bce_weight, config.bt_weight),
+        score_penalty=config.score_penalty,
+    )
+    started = time.perf_counter()
+    resume_from = last_checkpoint(out)
+    result = trainer.train(resume_from_checkpoint=resume_from)
+    model = trainer.model.merge_and_unload() if config.lora_r else trainer.model
+    verifier = Verifier(model, tokenizer, config.max_length, {})
+    metrics = None
+    if data.validation_problems:
+        scored = score_problems(verifier.score_texts, data.validation_problems)
+        metrics = report(scored, config.best_of).to_dict()
+    training = {
+        "steps": result.global_step,
+        "train_loss": result.training_loss,
+        "seconds": round(time.perf_counter() - started, 1),
+        "resumed_from": resume_from,
+        "seed": config.seed,
+    }
+    verifier.metadata = _metadata(config, data, metrics, training)
+    verifier.save(out)
+    return verifier.metadata
+
+
+def _metadata(config: VerifierTrainConfig, data: TrainingData, metrics: dict | None,
+              training: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    return {
+        "backbone": config.base,
+        "backbone_path": resolve_backbone(config.base),
+        "loss": config.loss.value,
+        "loss_weights": {"bce": config.bce_weight, "bt": config.bt_weight},
+        "score_penalty": config.score_penalty,
+        "lora_r": config.lora_r,
+        "max_length": config.max_length,
+        "data": {
+            "rollouts": [str(p) for p in config.rollouts],
+            "train_problems": len(data.train_problems),
+            "validation_problems": [p.key for p in data.validation_problems],
+            "train_examples": len(data.train),
+            "validation_examples": len(data.validation),
+        },
+        "training": training,
+        "validation_metrics": metrics,
+    }

@@ -1,0 +1,34 @@
+"""Rollout directories with chosen codes and oracle labels, written as `mucode rollout` does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from mucode.jsonl import write_jsonl
+from mucode.records import Completion, Message, Status, Trajectory, Turn, Verdict
+from mucode.rollout import TRAJECTORIES
+
+
+def verdict(status: Status) -> Verdict:
+    return Verdict(status, "" if status is Status.PASSED else "AssertionError", 0.01)
+
+
+def trajectory(task_id: str, sample: int, turns: Sequence[tuple[str, Status]],
+               benchmark: str = "mbpp") -> Trajectory:  # fmt: skip
+    """One episode whose turns have the given codes and oracle statuses."""
+    records = tuple(
+        Turn(Completion(f"```python\n{code}\n```", "stop"), code, verdict(status), verdict(status))
+        for code, status in turns
+    )
+    messages = (Message("user", f"Solve {task_id}."),)
+    return Trajectory(task_id, benchmark, "train", sample, messages, records)
+
+
+def write_rollout(run_dir: Path, trajectories: Sequence[Trajectory]) -> Path:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_jsonl(run_dir / TRAJECTORIES, [t.to_dict() for t in trajectories])
+    return run_dir
+
+
+PASS, FAIL = Status.PASSED, Status.FAILED
