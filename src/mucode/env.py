@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from mucode.benchmarks import format_prompt
 from mucode.records import Message, Problem, Status, Trajectory, Turn, Verdict
-from mucode.sandbox import Job
+from mucode.sandbox import Job, Sandbox
 
 FEEDBACK_PREFIX = "Feedback: "
 NO_CODE_FEEDBACK = (
@@ -73,6 +74,28 @@ def no_code_verdict(n_tests: int) -> Verdict:
     return Verdict(Status.FAILED, NO_CODE_FEEDBACK, 0.0, 0, n_tests)
 
 
+def judge(
+    programs: Sequence[tuple[Problem, str]], sandbox: Sandbox
+) -> list[tuple[Verdict, Verdict]]:
+    """(public, oracle) verdicts for each (problem, code), run as one sandbox batch.
+
+    An empty code is not run: both verdicts are the no-code failure.
+    """
+    jobs = [job for problem, code in programs if code for job in _jobs(problem, code)]
+    verdicts = iter(sandbox.run_many(jobs))
+    return [
+        (next(verdicts), next(verdicts)) if code
+        else (no_code_verdict(len(p.public_tests)), no_code_verdict(len(p.all_tests)))
+        for p, code in programs
+    ]  # fmt: skip
+
+
+def _jobs(problem: Problem, code: str) -> tuple[Job, Job]:
+    """Sandbox jobs for the public tests (feedback) and the oracle (label)."""
+    p = problem
+    return Job(code, p.public_tests, p.setup_code), Job(code, p.all_tests, p.setup_code)
+
+
 @dataclass
 class Episode:
     """One problem, one sample: the conversation so far and its turns."""
@@ -93,11 +116,6 @@ class Episode:
         return len(self.turns) >= self.max_turns or (
             bool(self.turns) and self.turns[-1].public.passed
         )
-
-    def jobs(self, code: str) -> tuple[Job, Job]:
-        """Sandbox jobs for the public tests (feedback) and the oracle (label)."""
-        p = self.problem
-        return Job(code, p.public_tests, p.setup_code), Job(code, p.all_tests, p.setup_code)
 
     def record(self, turn: Turn) -> None:
         """Add a turn: the answer joins the conversation, then the public feedback if the

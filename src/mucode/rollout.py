@@ -13,17 +13,18 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mucode.env import Episode, extract_code, no_code_verdict
+from mucode.env import Episode, extract_code, judge
 from mucode.generation.base import Generator, SamplingParams
-from mucode.jsonl import append_jsonl, stream_jsonl
+from mucode.jsonl import stream_jsonl
 from mucode.records import Problem, Trajectory, Turn
-from mucode.sandbox import Job, Sandbox
+from mucode.sandbox import Sandbox
+from mucode.streaming import stream_to_jsonl
 
 TRAJECTORIES = "trajectories.jsonl"
 
@@ -80,10 +81,15 @@ class RolloutSummary:
         return self.stats.tokens / self.wall_s if self.wall_s else 0.0
 
 
-def episode_seed(base: int, task_id: str, sample: int, turn: int) -> int:
-    """A seed fixed by (task, sample, turn), whatever the batch or restart."""
-    digest = hashlib.sha256(f"{base}|{task_id}|{sample}|{turn}".encode()).digest()
+def derive_seed(*parts: object) -> int:
+    """A 32-bit seed fixed by ``parts``, whatever the batch, thread or restart."""
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
     return int.from_bytes(digest[:4], "big")
+
+
+def episode_seed(base: int, task_id: str, sample: int, turn: int) -> int:
+    """The seed of one rollout request: fixed by (base seed, task, sample, turn)."""
+    return derive_seed(base, task_id, sample, turn)
 
 
 def read_trajectories(path: Path) -> list[Trajectory]:
@@ -106,21 +112,12 @@ def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
     completions = generator.generate([e.messages for e in active], 1, sampling, seeds)
     batch_s = time.perf_counter() - start
     codes = [extract_code(c[0].text).code for c in completions]
-    jobs: list[Job] = []
-    for episode, code in zip(active, codes, strict=True):
-        if code:
-            jobs.extend(episode.jobs(code))
     start = time.perf_counter()
-    verdicts = iter(sandbox.run_many(jobs))
+    verdicts = judge([(e.problem, code) for e, code in zip(active, codes, strict=True)], sandbox)
     tokens = sum(c[0].completion_tokens for c in completions)
-    stats.add(tokens, batch_s, len(jobs), time.perf_counter() - start)
-    for episode, code, answer in zip(active, codes, completions, strict=True):
-        p = episode.problem
-        if code:
-            public, oracle = next(verdicts), next(verdicts)
-        else:
-            public = no_code_verdict(len(p.public_tests))
-            oracle = no_code_verdict(len(p.all_tests))
+    stats.add(tokens, batch_s, 2 * sum(map(bool, codes)), time.perf_counter() - start)
+    for episode, code, answer, (public, oracle) in zip(active, codes, completions, verdicts,
+                                                       strict=True):  # fmt: skip
         episode.record(Turn(answer[0], code, public, oracle, batch_s / len(active)))
 
 
@@ -150,19 +147,8 @@ def run_rollouts(
         for s in range(config.samples)
         if f"{p.task_id}#{s}" not in have
     ]
-    total, finished = len(existing) + len(todo), len(existing)
-    if on_progress is not None:
-        on_progress(finished, total)
-    pool = ThreadPoolExecutor(max_workers=config.concurrency)
-    try:
-        running = [pool.submit(_play, e, generator, sandbox, config.sampling, stats) for e in todo]
-        for future in as_completed(running):
-            append_jsonl(path, [future.result().to_dict()])
-            finished += 1
-            if on_progress is not None:
-                on_progress(finished, total)
-    finally:
-        pool.shutdown(cancel_futures=True)  # on an error, episodes not yet started never start
+    tasks = [partial(_play, e, generator, sandbox, config.sampling, stats) for e in todo]
+    stream_to_jsonl(tasks, path, config.concurrency, on_progress, already_done=len(existing))
     trajectories = read_trajectories(path)
     accuracy = accuracy_by_turn(trajectories, config.turns)
     return RolloutSummary(path, len(trajectories), len(existing), accuracy, stats,
@@ -170,10 +156,10 @@ def run_rollouts(
 
 
 def _play(episode: Episode, generator: Generator, sandbox: Sandbox, sampling: SamplingParams,
-          stats: StepStats) -> Trajectory:  # fmt: skip
+          stats: StepStats) -> dict:  # fmt: skip
     while not episode.done:
         step([episode], generator, sandbox, sampling, stats)
-    return episode.trajectory()
+    return episode.trajectory().to_dict()
 
 
 def accuracy_by_turn(trajectories: Sequence[Trajectory], horizon: int) -> tuple[float, ...]:
