@@ -12,15 +12,27 @@ import typer
 from rich.console import Console
 
 from mucode.cli_options import (
+    Backend,
+    BackendOption,
+    BaseUrl,
     BenchmarkName,
     DataDir,
     JsonOutput,
+    Limit,
+    MaxTokens,
     MemoryMb,
+    Model,
+    Seed,
     Split,
+    Tasks,
+    Threads,
     Timeout,
+    TopP,
+    Turns,
     Workers,
 )
 from mucode.errors import ConfigError, MucodeError
+from mucode.search.selectors import Selection
 from mucode.verifier.objective import LossName
 
 app = typer.Typer(
@@ -96,32 +108,31 @@ def _print_summary(summary: dict, json_output: bool) -> None:
         print(json.dumps(summary))
 
 
-class Backend(str, Enum):
-    """Generation backends available from the command line."""
+def _task_ids(tasks: str | None) -> tuple[str, ...] | None:
+    return tuple(t.strip() for t in tasks.split(",")) if tasks else None
 
-    LLAMACPP = "llamacpp"
-    OPENAI = "openai"
-    HF = "hf"
-    VLLM = "vllm"
+
+def _engine(parallel: int, threads: int | None) -> dict:
+    return {"parallel": parallel, **({"threads": threads} if threads else {})}
 
 
 @app.command()
 def rollout(
     benchmark: BenchmarkName = "humaneval",
     split: Split = None,
-    tasks: Annotated[str | None, typer.Option(help="Comma-separated task ids (default: all).")] = None,
-    limit: Annotated[int, typer.Option(min=0, help="Only the first N problems (0 = all).")] = 20,
-    backend: Annotated[Backend, typer.Option(help="Generation backend.")] = Backend.LLAMACPP,
-    model: Annotated[str | None, typer.Option(help="GGUF path (llamacpp; default: the embedded Qwen2.5-Coder-0.5B), or model name / directory (openai, hf, vllm).")] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")] = None,
+    tasks: Tasks = None,
+    limit: Limit = 20,
+    backend: BackendOption = Backend.LLAMACPP,
+    model: Model = None,
+    base_url: BaseUrl = None,
     samples: Annotated[int, typer.Option(min=1, help="Trajectories per problem.")] = 1,
-    turns: Annotated[int, typer.Option(min=1, help="Maximum turns T.")] = 3,
+    turns: Turns = 3,
     temperature: Annotated[float, typer.Option(min=0.0, help="0 = greedy.")] = 0.0,
-    top_p: Annotated[float, typer.Option(min=0.0, max=1.0)] = 1.0,
-    max_tokens: Annotated[int, typer.Option(min=1, help="Longest answer per turn.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Base seed for sampling.")] = 0,
+    top_p: TopP = 1.0,
+    max_tokens: MaxTokens = 1000,
+    seed: Seed = 0,
     parallel: Annotated[int, typer.Option(min=1, help="Episodes in flight (llamacpp: its parallel slots).")] = 4,
-    threads: Annotated[int | None, typer.Option(min=1, help="llamacpp: CPU threads [all cores].")] = None,
+    threads: Threads = None,
     out: Annotated[Path, typer.Option(help="Run directory; resumed if it exists.")] = Path("runs/rollout"),
     data_dir: DataDir = None,
     workers: Workers = None,
@@ -132,16 +143,61 @@ def rollout(
     from mucode.generation import SamplingParams
     from mucode.rollout import RolloutConfig
 
-    engine = {"parallel": parallel, **({"threads": threads} if threads else {})}
     config = command.build_run(
         benchmark=benchmark, split=split, limit=limit or None, data_dir=data_dir,
-        tasks=tuple(t.strip() for t in tasks.split(",")) if tasks else None,
-        generator=command.generator_config(backend.value, model, base_url, engine),
+        tasks=_task_ids(tasks),
+        generator=command.generator_config(backend.value, model, base_url, _engine(parallel, threads)),
         rollout=RolloutConfig(turns=turns, samples=samples, concurrency=parallel, sampling=SamplingParams(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)),
         timeout_s=timeout, workers=workers,
     )  # fmt: skip
     command.print_summary(console, command.run(config, out))
+
+
+@app.command()
+def search(
+    benchmark: BenchmarkName = "humaneval",
+    split: Split = None,
+    tasks: Tasks = None,
+    limit: Limit = 20,
+    backend: BackendOption = Backend.LLAMACPP,
+    model: Model = None,
+    base_url: BaseUrl = None,
+    select: Annotated[Selection, typer.Option(help="Which candidate to keep: rand, pt (public tests), lv (learned verifier), pt+lv, or ov (oracle: an upper bound only).")] = Selection.PT,
+    n: Annotated[int, typer.Option("--n", "-n", min=1, help="Candidates per turn (N).")] = 5,
+    turns: Turns = 3,
+    repeats: Annotated[int, typer.Option(min=1, help="Independent searches per problem, each with its own seeds.")] = 1,
+    verifier: Annotated[Path | None, typer.Option(help="Verifier directory (needed by lv and pt+lv).")] = None,
+    temperature: Annotated[float, typer.Option(min=0.0, help="0 = greedy (with N=1: greedy multi-turn).")] = 0.7,
+    top_p: TopP = 1.0,
+    max_tokens: MaxTokens = 1000,
+    seed: Seed = 0,
+    parallel: Annotated[int, typer.Option(min=1, help="Searches in flight; llamacpp: its parallel slots.")] = 4,
+    threads: Threads = None,
+    out: Annotated[Path, typer.Option(help="Run directory; resumed if it exists.")] = Path("runs/search"),
+    data_dir: DataDir = None,
+    workers: Workers = None,
+    timeout: Timeout = None,
+) -> None:  # fmt: skip
+    """Multi-turn Best-of-N: N candidates per turn, keep one, feed back its public-test result."""
+    from mucode.commands import rollout as rollout_command
+    from mucode.commands import search as command
+    from mucode.generation import SamplingParams
+    from mucode.search.run import SearchConfig
+
+    if n > 1 and temperature == 0:
+        console.print("[yellow]warning:[/] N > 1 at temperature 0: the candidates will be identical")
+    config = command.build_run(
+        benchmark=benchmark, split=split, limit=limit or None, data_dir=data_dir,
+        tasks=_task_ids(tasks),
+        generator=rollout_command.generator_config(backend.value, model, base_url, _engine(parallel, threads)),
+        search=SearchConfig(select=select, n=n, turns=turns, repeats=repeats, concurrency=parallel,
+                            sampling=SamplingParams(temperature=temperature, top_p=top_p,
+                                                    max_tokens=max_tokens, seed=seed)),
+        verifier=verifier, timeout_s=timeout, workers=workers,
+    )  # fmt: skip
+    summary, searcher, wall_s = command.run(config, out)
+    command.print_summary(console, summary, searcher, wall_s, out)
 
 
 @benchmarks_app.command("list")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -34,3 +35,32 @@ MemoryMb = Annotated[
     int | None,
     typer.Option("--memory-mb", min=64, help="Address-space limit per program, in MiB [2048]."),
 ]
+
+
+class Backend(str, Enum):
+    """Generation backends available from the command line."""
+
+    LLAMACPP = "llamacpp"
+    OPENAI = "openai"
+    HF = "hf"
+    VLLM = "vllm"
+
+
+Tasks = Annotated[str | None, typer.Option(help="Comma-separated task ids (default: all).")]
+Limit = Annotated[int, typer.Option(min=0, help="Only the first N problems (0 = all).")]
+BackendOption = Annotated[Backend, typer.Option(help="Generation backend.")]
+Model = Annotated[
+    str | None,
+    typer.Option(
+        help="GGUF path (llamacpp; default: the embedded Qwen2.5-Coder-0.5B), "
+        "or model name / directory (openai, hf, vllm)."
+    ),
+]
+BaseUrl = Annotated[
+    str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")
+]
+Turns = Annotated[int, typer.Option(min=1, help="Maximum turns T.")]
+TopP = Annotated[float, typer.Option(min=0.0, max=1.0)]
+MaxTokens = Annotated[int, typer.Option(min=1, help="Longest answer per turn.")]
+Seed = Annotated[int, typer.Option(help="Base seed for sampling.")]
+Threads = Annotated[int | None, typer.Option(min=1, help="llamacpp: CPU threads [all cores].")]

@@ -21,6 +21,7 @@ from mucode.generation.config import (
 )
 from mucode.manifest import write_or_check_manifest
 from mucode.progress import progress_bar
+from mucode.records import Problem
 from mucode.rollout import RolloutConfig, RolloutSummary, run_rollouts
 from mucode.sandbox import Sandbox
 from mucode.sandbox.limits import limits_from_options
@@ -68,12 +69,17 @@ def build_run(**options: object) -> RolloutRun:
         raise invalid_options("rollout", e) from e
 
 
+def select_problems(benchmark: str, split: str | None, data_dir: Path | None,
+                    tasks: tuple[str, ...] | None, limit: int | None) -> list[Problem]:  # fmt: skip
+    """The benchmark split's problems, only ``tasks`` if given, the first ``limit`` if set."""
+    problems = load_problems(benchmark, split=split, data_dir=data_dir, task_ids=tasks)
+    return problems[:limit] if limit is not None else problems
+
+
 def run(config: RolloutRun, out: Path) -> RolloutSummary:
     """Resolve problems, check the manifest, start engine and sandbox, roll out."""
-    problems = load_problems(config.benchmark, split=config.split, data_dir=config.data_dir,
-                             task_ids=config.tasks)  # fmt: skip
-    if config.limit is not None:
-        problems = problems[: config.limit]
+    problems = select_problems(config.benchmark, config.split, config.data_dir, config.tasks,
+                               config.limit)  # fmt: skip
     write_or_check_manifest(out, config.model_dump(mode="json"))
     generator = make_generator(config.generator)
     limits = limits_from_options(timeout_s=config.timeout_s)

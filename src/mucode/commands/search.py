@@ -1,0 +1,121 @@
+"""Body of ``mucode search``: options -> configs -> Searcher.run -> summary table."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from mucode.commands import invalid_options
+from mucode.commands.rollout import select_problems
+from mucode.generation import make_generator
+from mucode.generation.config import GeneratorConfig
+from mucode.manifest import write_or_check_manifest
+from mucode.progress import progress_bar
+from mucode.records import Problem
+from mucode.sandbox import Sandbox
+from mucode.sandbox.limits import limits_from_options
+from mucode.search.metrics import SearchSummary, summarize
+from mucode.search.run import SEARCHES, Scorer, SearchConfig, Searcher, read_searches
+
+SUMMARY = "summary.json"
+
+
+class SearchRun(BaseModel):
+    """Everything that defines a search run; stored in its manifest."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    benchmark: str
+    split: str | None = None
+    tasks: tuple[str, ...] | None = None
+    limit: int | None = Field(None, ge=1)
+    data_dir: Path | None = None
+    generator: GeneratorConfig
+    search: SearchConfig
+    verifier: Path | None = None
+    timeout_s: float | None = None
+    workers: int | None = None
+
+
+def build_run(**options: object) -> SearchRun:
+    """Validate options; errors name the option."""
+    try:
+        return SearchRun(**options)
+    except ValidationError as e:
+        raise invalid_options("search", e) from e
+
+
+def verifier_scorer(path: Path) -> Scorer:
+    """Scores from a saved verifier, one call at a time on one CPU thread, so scoring
+    does not oversubscribe the cores the engine's threads are spinning on."""
+    import torch
+
+    from mucode.verifier.model import Verifier
+
+    verifier = Verifier.load(path)
+    if verifier.model.device.type == "cpu":
+        torch.set_num_threads(1)
+    lock = threading.Lock()
+
+    def score(problem: Problem, codes: Sequence[str]) -> list[float]:
+        with lock:
+            return verifier.score([problem] * len(codes), codes)
+
+    return score
+
+
+def run(config: SearchRun, out: Path) -> tuple[SearchSummary, Searcher, float]:
+    """Resolve problems, check the manifest, start engine, sandbox and verifier, search."""
+    problems = select_problems(config.benchmark, config.split, config.data_dir, config.tasks,
+                               config.limit)  # fmt: skip
+    write_or_check_manifest(out, config.model_dump(mode="json"))
+    scorer = verifier_scorer(config.verifier) if config.verifier is not None else None
+    generator = make_generator(config.generator)
+    limits = limits_from_options(timeout_s=config.timeout_s)
+    started = time.perf_counter()
+    try:
+        with (
+            Sandbox(workers=config.workers, limits=limits) as sandbox,
+            progress_bar(f"search {config.search.select.value} {config.benchmark}") as progress,
+        ):
+            searcher = Searcher(generator, sandbox, config.search, scorer)
+            path = searcher.run(problems, out, progress)
+    finally:
+        generator.close()
+    summary = summarize(read_searches(path), config.search.turns, config.search.n)
+    (out / SUMMARY).write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
+    return summary, searcher, time.perf_counter() - started
+
+
+def summary_table(summary: SearchSummary, config: SearchConfig) -> Table:
+    """Accuracy per turn with its 95% interval."""
+    bound = " (oracle selection: an upper bound, not a method)" if config.select.upper_bound else ""
+    table = Table(title=f"search {config.select.value}, N={config.n}: {summary.problems} problems"
+                        f" × {summary.repeats} repeats{bound}")  # fmt: skip
+    table.add_column("turn")
+    table.add_column("BoN accuracy (hidden tests), mean ± 95% CI")
+    for turn, accuracy in enumerate(summary.accuracy_by_turn, start=1):
+        table.add_row(str(turn), str(accuracy))
+    return table
+
+
+def print_summary(console: Console, summary: SearchSummary, searcher: Searcher, wall_s: float,
+                  out: Path) -> None:  # fmt: skip
+    """Table, pass@k of the first-turn candidates, per-repeat accuracy, throughput."""
+    console.print(summary_table(summary, searcher.config))
+    pass_k = ", ".join(f"pass@{k} {v:.3f}" for k, v in summary.pass_at_k.items())
+    repeats = ", ".join(f"{a:.3f}" for a in summary.repeat_accuracy)
+    stats = searcher.stats
+    console.print(f"first-turn candidates: {pass_k}; final accuracy per repeat: {repeats}",
+                  highlight=False)  # fmt: skip
+    console.print(f"generated {stats.tokens} tokens ({stats.tokens / wall_s if wall_s else 0:.1f}"
+                  f" tok/s), ran {stats.programs} programs; wall {wall_s:.1f} s",
+                  highlight=False)  # fmt: skip
+    console.print(f"searches: {out / SEARCHES}; summary: {out / SUMMARY}", highlight=False)

@@ -1,0 +1,120 @@
+"""Multi-turn Best-of-N with scripted candidates and the real sandbox: stopping rules,
+hidden tests that never steer, repeat seeding, resuming, and the summary."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from mucode.benchmarks import load_problems
+from mucode.errors import ConfigError
+from mucode.generation import SamplingParams, ScriptedGenerator
+from mucode.sandbox import Limits, Sandbox
+from mucode.search.metrics import summarize
+from mucode.search.run import SEARCHES, SearchConfig, Searcher, read_searches
+from mucode.search.selectors import Selection
+
+SHORTCUT = "```python\ndef add(x, y):\n    return 5\n```"  # passes the public test only
+WRONG = "```python\ndef add(x, y):\n    return x - y\n```"
+RIGHT = "```python\ndef add(x, y):\n    return x + y\n```"
+CANDIDATES = [WRONG, SHORTCUT, RIGHT, "no code here"]
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(workers=2, limits=Limits(timeout_s=5)) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def add_problem():
+    """HumanEval/53, `add(x, y)`, with its public test set to `add(2, 3) == 5`."""
+    problem = load_problems("humaneval", task_ids=["HumanEval/53"])[0]
+    return dataclasses.replace(problem, public_tests=("assert add(2, 3) == 5",))
+
+
+def scripted():
+    return ScriptedGenerator(lambda conversation, i: CANDIDATES[i])
+
+
+def scores_by_text(problem, codes):
+    """A verifier that likes the shortcut most, then the wrong one, then the right one."""
+    return [{"5": 0.9, "x - y": 0.5, "x + y": 0.1}.get(_body(c), -1.0) for c in codes]
+
+
+def _body(code):
+    return code.strip().splitlines()[-1].strip().removeprefix("return ") if code else ""
+
+
+def search(select, sandbox, problem, scorer=None, turns=3, repeats=1, seed=0, generator=None):
+    config = SearchConfig(select=select, n=4, turns=turns, repeats=repeats, concurrency=2,
+                          sampling=SamplingParams(temperature=0.7, seed=seed))  # fmt: skip
+    searcher = Searcher(generator or scripted(), sandbox, config, scorer)
+    return searcher, [searcher.search(problem, r) for r in range(repeats)]
+
+
+def test_pt_lv_stops_on_a_public_pass_even_when_hidden_tests_fail(sandbox, add_problem):
+    _, (episode,) = search(Selection.PT_LV, sandbox, add_problem, scores_by_text)
+    (turn,) = episode.turns  # the shortcut passes the public test: the search stops
+    assert turn.selected == 1 and turn.kept.public.passed and not turn.kept.oracle.passed
+    assert turn.scores == (0.5, 0.9, 0.1, -1.0)
+    assert turn.candidates[3].code == "" and not turn.candidates[3].public.passed
+
+
+def test_lv_keeps_going_until_the_last_turn_when_its_pick_fails(sandbox, add_problem):
+    def prefers_wrong(problem, codes):
+        return [1.0 if "x - y" in c else 0.0 for c in codes]
+
+    generator = scripted()
+    _, (episode,) = search(Selection.LV, sandbox, add_problem, prefers_wrong, turns=3,
+                           generator=generator)  # fmt: skip
+    assert [t.selected for t in episode.turns] == [0, 0, 0]
+    feedback = [m.content for m in episode.messages if m.role == "user"][1:]
+    assert len(feedback) == 2 and all(f.startswith("Feedback: ") for f in feedback)
+    hidden = [t for t in add_problem.private_tests]
+    for request in generator.requests:  # hidden tests never reach a prompt
+        for message in request:
+            assert not any(h.strip() in message.content for h in hidden if h.strip())
+
+
+def test_the_oracle_selection_finds_the_right_code(sandbox, add_problem):
+    _, (episode,) = search(Selection.OV, sandbox, add_problem)
+    assert episode.turns[0].selected == 2 and episode.turns[0].kept.oracle.passed
+
+
+def test_rules_that_need_a_verifier_refuse_to_start_without_one(sandbox, add_problem):
+    with pytest.raises(ConfigError, match="needs a verifier"):
+        search(Selection.PT_LV, sandbox, add_problem)
+
+
+def test_the_same_seed_gives_the_same_searches(sandbox, add_problem):
+    _, first = search(Selection.RAND, sandbox, add_problem, repeats=4, seed=11)
+    _, again = search(Selection.RAND, sandbox, add_problem, repeats=4, seed=11)
+    _, other = search(Selection.RAND, sandbox, add_problem, repeats=4, seed=12)
+    picked = [[t.selected for t in e.turns] for e in first]
+    assert picked == [[t.selected for t in e.turns] for e in again]
+    assert picked != [[t.selected for t in e.turns] for e in other]
+
+
+def test_a_run_resumes_and_summarises(sandbox, add_problem, tmp_path):
+    config = SearchConfig(select=Selection.PT, n=4, turns=2, repeats=3, concurrency=2)
+    searcher = Searcher(scripted(), sandbox, config)
+    path = searcher.run([add_problem], tmp_path)
+    assert path == tmp_path / SEARCHES
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:2]) + "\n" + lines[2][:30])  # killed mid-write
+    generator = scripted()
+    Searcher(generator, sandbox, config).run([add_problem], tmp_path)
+    episodes = read_searches(path)
+    assert sorted(e.key for e in episodes) == [f"HumanEval/53#{r}" for r in range(3)]
+    assert len(generator.requests) == 1  # only the torn search ran again
+    summary = summarize(episodes, turns=2, n=4)
+    # pt keeps the shortcut or the right code at random; both pass public, so one turn each
+    solved = [e.turns[0].kept.oracle.passed for e in episodes]
+    assert summary.accuracy_by_turn[0].mean == pytest.approx(sum(solved) / 3)
+    assert summary.accuracy_by_turn[1] == summary.accuracy_by_turn[0]
+    # first-turn candidates over all repeats: 12 samples, 3 correct
+    assert summary.pass_at_k[1] == pytest.approx(0.25)
+    assert summary.pass_at_k[4] == pytest.approx(1 - 126 / 495)  # 1 - C(9,4)/C(12,4)
+    assert summary.pass_at_k[12] == 1.0 and summary.public_pass_rate == 1.0

@@ -1,0 +1,62 @@
+"""Each selection rule on candidates with known verdicts and scores."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from mucode.records import Completion, Status, Turn, Verdict
+from mucode.search.selectors import Selection, select
+
+
+def candidate(public_passed: int, public_total: int, oracle_ok: bool, oracle_passed: int = 0):
+    public = Verdict(Status.PASSED if public_passed == public_total else Status.FAILED, "", 0.0,
+                     public_passed, public_total)  # fmt: skip
+    oracle = Verdict(Status.PASSED if oracle_ok else Status.FAILED, "", 0.0, oracle_passed, 5)
+    return Turn(Completion("", "stop"), "code", public, oracle)
+
+
+# 0: fails public; 1: passes public, fails hidden; 2: passes both; 3: 1 of 2 public
+CANDIDATES = [candidate(0, 2, False), candidate(2, 2, False, 3), candidate(2, 2, True, 5),
+              candidate(1, 2, False, 4)]  # fmt: skip
+SCORES = [0.9, 0.8, 0.1, 0.95]
+
+
+def picks(rule, scores=SCORES, trials=200):
+    rng = random.Random(0)
+    return {select(rule, CANDIDATES, scores, rng) for _ in range(trials)}
+
+
+def test_random_reaches_every_candidate():
+    assert picks(Selection.RAND) == {0, 1, 2, 3}
+
+
+def test_public_tests_keep_the_candidates_that_pass_most_and_break_ties_at_random():
+    assert picks(Selection.PT) == {1, 2}
+
+
+def test_the_verifier_keeps_its_top_score():
+    assert picks(Selection.LV) == {3}
+
+
+def test_public_tests_first_then_the_verifier():
+    assert picks(Selection.PT_LV) == {1}  # 1 and 2 pass public; 1 scores higher
+
+
+def test_the_oracle_keeps_a_hidden_pass():
+    assert picks(Selection.OV) == {2}
+    assert Selection.OV.upper_bound and not Selection.PT_LV.upper_bound
+
+
+def test_rules_that_need_scores_refuse_to_run_without_them():
+    with pytest.raises(ValueError, match="needs one verifier score"):
+        select(Selection.LV, CANDIDATES, None, random.Random(0))
+    with pytest.raises(ValueError, match="needs one verifier score"):
+        select(Selection.PT_LV, CANDIDATES, SCORES[:2], random.Random(0))
+
+
+def test_ties_follow_the_seed():
+    first = [select(Selection.RAND, CANDIDATES, None, random.Random(7)) for _ in range(5)]
+    again = [select(Selection.RAND, CANDIDATES, None, random.Random(7)) for _ in range(5)]
+    assert first == again
