@@ -200,6 +200,17 @@ def search(
     command.print_summary(console, summary, searcher, wall_s, out)
 
 
+@app.command()
+def report(
+    run_dirs: Annotated[list[Path], typer.Argument(help="`mucode search` run directories.")],
+    out: Annotated[Path, typer.Option(help="Where report.md and the PNG plots go.")] = Path("runs/report"),
+) -> None:  # fmt: skip
+    """Tables (method × benchmark × N), accuracy-vs-turn and -vs-N plots, one line per run."""
+    from mucode.commands.report import run_report
+
+    run_report(console, run_dirs, out)
+
+
 @benchmarks_app.command("list")
 def benchmarks_list() -> None:
     """List the benchmarks, their splits and data sources."""

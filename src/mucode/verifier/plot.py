@@ -5,20 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from mucode.optional import import_optional
+from mucode.plotting import pyplot, save_png
 from mucode.verifier.evaluation import ScoredProblem, VerifierReport
-
-INSTALL = "pip install 'mucode[verifier]'"
 
 
 def plot_report(scored: Sequence[ScoredProblem], report: VerifierReport, path: Path,
                 title: str) -> Path:  # fmt: skip
     """Write a two-panel PNG to ``path``: ROC (left) and selection accuracy vs N (right)."""
-    matplotlib = import_optional("matplotlib", "verifier plots", INSTALL)
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from sklearn.metrics import roc_curve
 
+    plt = pyplot()
     figure, (roc, bon) = plt.subplots(1, 2, figsize=(10, 4))
     scores = [s for p in scored for s in p.code_scores]
     labels = [c.correct for p in scored for c in p.problem.codes]
@@ -37,8 +33,4 @@ def plot_report(scored: Sequence[ScoredProblem], report: VerifierReport, path: P
             title="best-of-N selection", xticks=ns)  # fmt: skip
     bon.legend(loc="lower right")
     figure.suptitle(title)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    return save_png(figure, path)

@@ -1,0 +1,1 @@
+"""``mucode report``: search runs as paper-style tables, plots and one-line summaries."""

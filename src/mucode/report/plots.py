@@ -1,0 +1,47 @@
+"""Report plots: accuracy against turn (one line per run) and against N (per method)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from mucode.plotting import pyplot, save_png
+from mucode.report.runs import SearchRunResult
+
+
+def accuracy_vs_turn(runs: Sequence[SearchRunResult], path: Path) -> Path:
+    """One line per run with 95% intervals as error bars."""
+    plt = pyplot()
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for run in runs:
+        points = run.summary.accuracy_by_turn
+        turns = range(1, len(points) + 1)
+        errors = [[p.mean - p.low for p in points], [p.high - p.mean for p in points]]
+        style = "--" if run.upper_bound else "-"
+        axes.errorbar(turns, [p.mean for p in points], yerr=errors, fmt=style, marker="o",
+                      capsize=3, label=f"{run.benchmark} {run.select} N={run.n}")  # fmt: skip
+    axes.set(xlabel="turn", ylabel="BoN accuracy (hidden tests)", title="accuracy vs turn",
+             xticks=range(1, max(r.turns for r in runs) + 1))  # fmt: skip
+    axes.legend(fontsize="small")
+    return save_png(figure, path)
+
+
+def accuracy_vs_n(runs: Sequence[SearchRunResult], path: Path) -> Path:
+    """Final-turn accuracy against N, one line per (benchmark, method)."""
+    plt = pyplot()
+    lines: dict[tuple[str, str], list[SearchRunResult]] = defaultdict(list)
+    for run in runs:
+        lines[(run.benchmark, run.select)].append(run)
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for (benchmark, select), members in sorted(lines.items()):
+        members.sort(key=lambda r: r.n)
+        finals = [r.summary.accuracy_by_turn[-1] for r in members]
+        errors = [[f.mean - f.low for f in finals], [f.high - f.mean for f in finals]]
+        axes.errorbar([r.n for r in members], [f.mean for f in finals], yerr=errors, marker="o",
+                      capsize=3, label=f"{benchmark} {select}")  # fmt: skip
+    axes.set(xlabel="N (candidates per turn)", ylabel="BoN accuracy after the last turn",
+             title="accuracy vs N", xticks=sorted({r.n for r in runs}))  # fmt: skip
+    axes.legend(fontsize="small")
+    return save_png(figure, path)
+

@@ -1,0 +1,76 @@
+"""`mucode report` on small fixed run directories: exact tables, summaries and plots."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mucode.jsonl import write_jsonl
+from mucode.manifest import MANIFEST
+from mucode.records import Completion, Message, Status, Turn, Verdict
+from mucode.report.runs import load_run
+from mucode.report.tables import tables, to_markdown
+from mucode.search.records import SearchEpisode, SearchTurn
+from mucode.search.run import SEARCHES
+
+
+def turn(passed: bool) -> Turn:
+    verdict = Verdict(Status.PASSED if passed else Status.FAILED, "", 0.0, int(passed), 1)
+    return Turn(Completion("answer", "stop", 10, 5), "code", verdict, verdict)
+
+
+def write_run(path, select, n, kept_by_problem):
+    """One repeat; ``kept_by_problem[i]`` is the kept candidates' hidden-test results."""
+    episodes = [
+        SearchEpisode(f"HumanEval/{i}", "humaneval", "test", 0, (Message("user", "p"),),
+                      tuple(SearchTurn((turn(ok),) * n, None, 0) for ok in kept))
+        for i, kept in enumerate(kept_by_problem)
+    ]  # fmt: skip
+    path.mkdir(parents=True)
+    write_jsonl(path / SEARCHES, [e.to_dict() for e in episodes])
+    config = {"benchmark": "humaneval", "generator": {"backend": "llamacpp", "model": None},
+              "search": {"select": select, "n": n, "turns": 2,
+                         "sampling": {"temperature": 0.7}}}  # fmt: skip
+    (path / MANIFEST).write_text(json.dumps({"config": config}))
+    return path
+
+
+@pytest.fixture
+def run_dirs(tmp_path):
+    pt = write_run(tmp_path / "pt", "pt", 1, [[True], [False, True]])
+    ov = write_run(tmp_path / "ov", "ov", 2, [[True], [True]])
+    return pt, ov
+
+
+def test_tables_have_the_paper_shape_and_mark_the_oracle(run_dirs):
+    final, first = (to_markdown(t) for t in tables([load_run(d) for d in run_dirs]))
+    assert final.splitlines()[2:] == [
+        "| method | humaneval N=1 | humaneval N=2 |",
+        "|---|---|---|",
+        "| pt | 1.000 ± 0.000 | — |",
+        "| ov (oracle, upper bound) | — | 1.000 ± 0.000 |",
+    ]
+    # turn 1: per-problem accuracies 1 and 0 -> 0.5 ± 1.96 * 0.7071 / sqrt(2)
+    assert "| pt | 0.500 ± 0.980 | — |" in first
+
+
+def test_the_report_command_writes_markdown_and_plots(run_dirs, tmp_path):
+    out = tmp_path / "report"
+    command = [sys.executable, "-m", "mucode", "report", *map(str, run_dirs), "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    text = (out / "report.md").read_text()
+    assert "| pt | 1.000 ± 0.000 | — |" in text and "![accuracy vs turn]" in text
+    assert "pt N=1 T=2 R=1, 2 problems, llamacpp:default: turn 1 0.500 -> turn 2 1.000" in text
+    assert "ov [upper bound] N=2" in done.stdout
+    for png in ("accuracy_vs_turn.png", "accuracy_vs_n.png"):
+        assert (out / png).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_directory_that_is_not_a_search_run_is_a_clear_error(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "mucode", "report", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2 and "is not a `mucode search` run directory" in done.stderr
