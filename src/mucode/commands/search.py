@@ -114,8 +114,9 @@ def print_summary(console: Console, summary: SearchSummary, searcher: Searcher, 
     repeats = ", ".join(f"{a:.3f}" for a in summary.repeat_accuracy)
     stats = searcher.stats
     console.print(f"first-turn candidates: {pass_k}; final accuracy per repeat: {repeats}",
-                  highlight=False)  # fmt: skip
+                  highlight=False, soft_wrap=True)  # fmt: skip
     console.print(f"generated {stats.tokens} tokens ({stats.tokens / wall_s if wall_s else 0:.1f}"
                   f" tok/s), ran {stats.programs} programs; wall {wall_s:.1f} s",
-                  highlight=False)  # fmt: skip
-    console.print(f"searches: {out / SEARCHES}; summary: {out / SUMMARY}", highlight=False)
+                  highlight=False, soft_wrap=True)  # fmt: skip
+    console.print(f"searches: {out / SEARCHES}; summary: {out / SUMMARY}", highlight=False,
+                  soft_wrap=True)  # fmt: skip

@@ -152,10 +152,11 @@ def train_verifier(config: VerifierTrainConfig, out: Path) -> dict[str, Any]:
     A finished run is not trained again: its metadata is returned as it is.
     """
     out = Path(out)
-    write_or_check_manifest(out, config.model_dump(mode="json"))
     if (out / METADATA).exists():
+        write_or_check_manifest(out, config.model_dump(mode="json"))  # same settings only
         return json.loads((out / METADATA).read_text())
-    data = training_data(config)  # bad data fails here, before the slow imports
+    data = training_data(config)  # bad data fails here: before the manifest and slow imports
+    write_or_check_manifest(out, config.model_dump(mode="json"))
     from mucode.verifier.trainer import VerifierCollator, VerifierTrainer
 
     tokenizer = load_tokenizer(resolve_backbone(config.base))
