@@ -22,7 +22,7 @@ def accuracy_vs_turn(runs: Sequence[SearchRunResult], path: Path) -> Path:
         axes.errorbar(turns, [p.mean for p in points], yerr=errors, fmt=style, marker="o",
                       capsize=3, label=f"{run.benchmark} {run.select} N={run.n}")  # fmt: skip
     axes.set(xlabel="turn", ylabel="BoN accuracy (hidden tests)", title="accuracy vs turn",
-             xticks=range(1, max(r.turns for r in runs) + 1))  # fmt: skip
+             xticks=range(1, max(r.turns for r in runs) + 1), ylim=(-0.02, 1.02))  # fmt: skip
     axes.legend(fontsize="small")
     return save_png(figure, path)
 
@@ -41,7 +41,7 @@ def accuracy_vs_n(runs: Sequence[SearchRunResult], path: Path) -> Path:
         axes.errorbar([r.n for r in members], [f.mean for f in finals], yerr=errors, marker="o",
                       capsize=3, label=f"{benchmark} {select}")  # fmt: skip
     axes.set(xlabel="N (candidates per turn)", ylabel="BoN accuracy after the last turn",
-             title="accuracy vs N", xticks=sorted({r.n for r in runs}))  # fmt: skip
+             title="accuracy vs N", xticks=sorted({r.n for r in runs}),
+             ylim=(-0.02, 1.02))  # fmt: skip
     axes.legend(fontsize="small")
     return save_png(figure, path)
-
