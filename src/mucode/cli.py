@@ -140,13 +140,14 @@ def rollout(
 ) -> None:  # fmt: skip
     """Roll out a generator on a benchmark with test feedback; print accuracy per turn."""
     from mucode.commands import rollout as command
+    from mucode.commands.generation_run import generator_config
     from mucode.generation import SamplingParams
     from mucode.rollout import RolloutConfig
 
     config = command.build_run(
         benchmark=benchmark, split=split, limit=limit or None, data_dir=data_dir,
         tasks=_task_ids(tasks),
-        generator=command.generator_config(backend.value, model, base_url, _engine(parallel, threads)),
+        generator=generator_config(backend.value, model, base_url, _engine(parallel, threads)),
         rollout=RolloutConfig(turns=turns, samples=samples, concurrency=parallel, sampling=SamplingParams(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)),
         timeout_s=timeout, workers=workers,
@@ -180,8 +181,8 @@ def search(
     timeout: Timeout = None,
 ) -> None:  # fmt: skip
     """Multi-turn Best-of-N: N candidates per turn, keep one, feed back its public-test result."""
-    from mucode.commands import rollout as rollout_command
     from mucode.commands import search as command
+    from mucode.commands.generation_run import generator_config
     from mucode.generation import SamplingParams
     from mucode.search.run import SearchConfig
 
@@ -190,7 +191,7 @@ def search(
     config = command.build_run(
         benchmark=benchmark, split=split, limit=limit or None, data_dir=data_dir,
         tasks=_task_ids(tasks),
-        generator=rollout_command.generator_config(backend.value, model, base_url, _engine(parallel, threads)),
+        generator=generator_config(backend.value, model, base_url, _engine(parallel, threads)),
         search=SearchConfig(select=select, n=n, turns=turns, repeats=repeats, concurrency=parallel,
                             sampling=SamplingParams(temperature=temperature, top_p=top_p,
                                                     max_tokens=max_tokens, seed=seed)),

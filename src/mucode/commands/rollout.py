@@ -4,61 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from mucode.benchmarks import load_problems
 from mucode.commands import invalid_options
-from mucode.errors import ConfigError
+from mucode.commands.generation_run import GenerationRun
 from mucode.generation import make_generator
-from mucode.generation.config import (
-    GeneratorConfig,
-    HFConfig,
-    LlamaCppConfig,
-    OpenAIConfig,
-    VLLMConfig,
-)
 from mucode.manifest import write_or_check_manifest
 from mucode.progress import progress_bar
-from mucode.records import Problem
 from mucode.rollout import RolloutConfig, RolloutSummary, run_rollouts
 from mucode.sandbox import Sandbox
 from mucode.sandbox.limits import limits_from_options
 
 
-class RolloutRun(BaseModel):
+class RolloutRun(GenerationRun):
     """Everything that defines a rollout run; stored in its manifest."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    benchmark: str
-    split: str | None = None
-    tasks: tuple[str, ...] | None = None
-    limit: int | None = Field(None, ge=1)
-    data_dir: Path | None = None
-    generator: GeneratorConfig
     rollout: RolloutConfig
-    timeout_s: float | None = None
-    workers: int | None = None
-
-
-def generator_config(backend: str, model: str | None, base_url: str | None,
-                     engine: dict) -> GeneratorConfig:  # fmt: skip
-    """The backend's config from command-line options; options it cannot use are errors."""
-    if base_url is not None and backend != "openai":
-        raise ConfigError(f"--base-url is for --backend openai, not {backend}")
-    if backend == "llamacpp":
-        return LlamaCppConfig(model=model, **engine)
-    if model is None:
-        raise ConfigError(f"--backend {backend} needs --model (a model name or directory)")
-    if backend == "openai":
-        if base_url is None:
-            raise ConfigError("--backend openai needs --base-url URL")
-        return OpenAIConfig(base_url=base_url, model=model)
-    if backend == "hf":
-        return HFConfig(model=model)
-    return VLLMConfig(model=model)
 
 
 def build_run(**options: object) -> RolloutRun:
@@ -69,17 +32,9 @@ def build_run(**options: object) -> RolloutRun:
         raise invalid_options("rollout", e) from e
 
 
-def select_problems(benchmark: str, split: str | None, data_dir: Path | None,
-                    tasks: tuple[str, ...] | None, limit: int | None) -> list[Problem]:  # fmt: skip
-    """The benchmark split's problems, only ``tasks`` if given, the first ``limit`` if set."""
-    problems = load_problems(benchmark, split=split, data_dir=data_dir, task_ids=tasks)
-    return problems[:limit] if limit is not None else problems
-
-
 def run(config: RolloutRun, out: Path) -> RolloutSummary:
     """Resolve problems, check the manifest, start engine and sandbox, roll out."""
-    problems = select_problems(config.benchmark, config.split, config.data_dir, config.tasks,
-                               config.limit)  # fmt: skip
+    problems = config.problems()
     write_or_check_manifest(out, config.model_dump(mode="json"))
     generator = make_generator(config.generator)
     limits = limits_from_options(timeout_s=config.timeout_s)

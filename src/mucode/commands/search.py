@@ -8,14 +8,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError, model_validator
 from rich.console import Console
 from rich.table import Table
 
 from mucode.commands import invalid_options
-from mucode.commands.rollout import select_problems
+from mucode.commands.generation_run import GenerationRun
 from mucode.generation import make_generator
-from mucode.generation.config import GeneratorConfig
 from mucode.manifest import write_or_check_manifest
 from mucode.progress import progress_bar
 from mucode.records import Problem
@@ -27,21 +26,17 @@ from mucode.search.run import SEARCHES, Scorer, SearchConfig, Searcher, read_sea
 SUMMARY = "summary.json"
 
 
-class SearchRun(BaseModel):
+class SearchRun(GenerationRun):
     """Everything that defines a search run; stored in its manifest."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    benchmark: str
-    split: str | None = None
-    tasks: tuple[str, ...] | None = None
-    limit: int | None = Field(None, ge=1)
-    data_dir: Path | None = None
-    generator: GeneratorConfig
     search: SearchConfig
     verifier: Path | None = None
-    timeout_s: float | None = None
-    workers: int | None = None
+
+    @model_validator(mode="after")
+    def _verifier_when_needed(self) -> SearchRun:
+        if self.search.select.needs_verifier and self.verifier is None:
+            raise ValueError(f"--select {self.search.select.value} needs --verifier DIR")
+        return self
 
 
 def build_run(**options: object) -> SearchRun:
@@ -73,8 +68,7 @@ def verifier_scorer(path: Path) -> Scorer:
 
 def run(config: SearchRun, out: Path) -> tuple[SearchSummary, Searcher, float]:
     """Resolve problems, check the manifest, start engine, sandbox and verifier, search."""
-    problems = select_problems(config.benchmark, config.split, config.data_dir, config.tasks,
-                               config.limit)  # fmt: skip
+    problems = config.problems()
     write_or_check_manifest(out, config.model_dump(mode="json"))
     scorer = verifier_scorer(config.verifier) if config.verifier is not None else None
     generator = make_generator(config.generator)

@@ -1,0 +1,57 @@
+"""What rollout and search runs share: the problems, the engine, the sandbox limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mucode.benchmarks import load_problems
+from mucode.errors import ConfigError
+from mucode.generation.config import (
+    GeneratorConfig,
+    HFConfig,
+    LlamaCppConfig,
+    OpenAIConfig,
+    VLLMConfig,
+)
+from mucode.records import Problem
+
+
+class GenerationRun(BaseModel):
+    """Problems, generator and sandbox settings of a run; subclasses add the rest."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    benchmark: str
+    split: str | None = None
+    tasks: tuple[str, ...] | None = None
+    limit: int | None = Field(None, ge=1)
+    data_dir: Path | None = None
+    generator: GeneratorConfig
+    timeout_s: float | None = None
+    workers: int | None = None
+
+    def problems(self) -> list[Problem]:
+        """The benchmark split's problems, only ``tasks`` if given, the first ``limit`` if set."""
+        found = load_problems(self.benchmark, split=self.split, data_dir=self.data_dir,
+                              task_ids=self.tasks)  # fmt: skip
+        return found[: self.limit] if self.limit is not None else found
+
+
+def generator_config(backend: str, model: str | None, base_url: str | None,
+                     engine: dict) -> GeneratorConfig:  # fmt: skip
+    """The backend's config from command-line options; options it cannot use are errors."""
+    if base_url is not None and backend != "openai":
+        raise ConfigError(f"--base-url is for --backend openai, not {backend}")
+    if backend == "llamacpp":
+        return LlamaCppConfig(model=model, **engine)
+    if model is None:
+        raise ConfigError(f"--backend {backend} needs --model (a model name or directory)")
+    if backend == "openai":
+        if base_url is None:
+            raise ConfigError("--backend openai needs --base-url URL")
+        return OpenAIConfig(base_url=base_url, model=model)
+    if backend == "hf":
+        return HFConfig(model=model)
+    return VLLMConfig(model=model)
