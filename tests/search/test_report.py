@@ -74,11 +74,3 @@ def test_a_directory_that_is_not_a_search_run_is_a_clear_error(tmp_path):
     done = subprocess.run([sys.executable, "-m", "mucode", "report", str(tmp_path)],
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert done.returncode == 2 and "is not a `mucode search` run directory" in done.stderr
-
-
-def test_search_without_the_verifier_its_rule_needs_stops_before_starting(tmp_path):
-    out = tmp_path / "run"
-    command = [sys.executable, "-m", "mucode", "search", "--select", "pt+lv", "--out", str(out)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and "--select pt+lv needs --verifier DIR" in done.stderr
-    assert not out.exists()
