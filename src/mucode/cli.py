@@ -176,6 +176,7 @@ def search(
     parallel: Annotated[int, typer.Option(min=1, help="Searches in flight; llamacpp: its parallel slots.")] = 4,
     threads: Threads = None,
     out: Annotated[Path, typer.Option(help="Run directory; resumed if it exists.")] = Path("runs/search"),
+    cache: Annotated[Path | None, typer.Option(help="Answer cache (JSONL) shared by runs: the same request and seed are generated once.")] = None,
     data_dir: DataDir = None,
     workers: Workers = None,
     timeout: Timeout = None,
@@ -197,7 +198,7 @@ def search(
                                                     max_tokens=max_tokens, seed=seed)),
         verifier=verifier, timeout_s=timeout, workers=workers,
     )  # fmt: skip
-    summary, searcher, wall_s = command.run(config, out)
+    summary, searcher, wall_s = command.run(config, out, cache)
     command.print_summary(console, summary, searcher, wall_s, out)
 
 

@@ -15,6 +15,8 @@ from rich.table import Table
 from mucode.commands import invalid_options
 from mucode.commands.generation_run import GenerationRun
 from mucode.generation import make_generator
+from mucode.generation.cache import CachedGenerator
+from mucode.generation.config import GeneratorConfig
 from mucode.manifest import write_or_check_manifest
 from mucode.progress import progress_bar
 from mucode.records import Problem
@@ -66,12 +68,24 @@ def verifier_scorer(path: Path) -> Scorer:
     return score
 
 
-def run(config: SearchRun, out: Path) -> tuple[SearchSummary, Searcher, float]:
-    """Resolve problems, check the manifest, start engine, sandbox and verifier, search."""
+def cache_namespace(generator: GeneratorConfig) -> str:
+    """What the cached answers depend on besides the request: backend and model."""
+    return f"{generator.backend}:{generator.model or 'default'}"
+
+
+def run(
+    config: SearchRun, out: Path, cache: Path | None = None
+) -> tuple[SearchSummary, Searcher, float]:
+    """Resolve problems, check the manifest, start engine, sandbox and verifier, search.
+
+    With ``cache``, answers are looked up in (and added to) that file first.
+    """
     problems = config.problems()
     write_or_check_manifest(out, config.model_dump(mode="json"))
     scorer = verifier_scorer(config.verifier) if config.verifier is not None else None
     generator = make_generator(config.generator)
+    if cache is not None:
+        generator = CachedGenerator(generator, cache, cache_namespace(config.generator))
     limits = limits_from_options(timeout_s=config.timeout_s)
     started = time.perf_counter()
     try:
@@ -109,8 +123,13 @@ def print_summary(console: Console, summary: SearchSummary, searcher: Searcher, 
     stats = searcher.stats
     console.print(f"first-turn candidates: {pass_k}; final accuracy per repeat: {repeats}",
                   highlight=False, soft_wrap=True)  # fmt: skip
-    console.print(f"generated {stats.tokens} tokens ({stats.tokens / wall_s if wall_s else 0:.1f}"
-                  f" tok/s), ran {stats.programs} programs; wall {wall_s:.1f} s",
-                  highlight=False, soft_wrap=True)  # fmt: skip
+    generator = searcher.generator
+    fresh = generator.generated_tokens if isinstance(generator, CachedGenerator) else stats.tokens
+    console.print(f"generated {fresh} tokens ({fresh / wall_s if wall_s else 0:.1f} tok/s), ran "
+                  f"{stats.programs} programs; wall {wall_s:.1f} s", highlight=False,
+                  soft_wrap=True)  # fmt: skip
+    if isinstance(generator, CachedGenerator):
+        console.print(f"answer cache {generator.path}: {generator.hits} answers reused, "
+                      f"{generator.misses} generated", highlight=False, soft_wrap=True)  # fmt: skip
     console.print(f"searches: {out / SEARCHES}; summary: {out / SUMMARY}", highlight=False,
                   soft_wrap=True)  # fmt: skip
