@@ -71,3 +71,12 @@ def test_a_finished_run_is_returned_not_retrained(easy_rollout, backbone, tmp_pa
     mtime = (tmp_path / "v" / "model.safetensors").stat().st_mtime_ns
     assert train_verifier(cfg, tmp_path / "v") == first
     assert (tmp_path / "v" / "model.safetensors").stat().st_mtime_ns == mtime
+
+
+def test_lora_training_saves_a_plain_merged_model(easy_rollout, backbone, tmp_path):
+    pytest.importorskip("peft")
+    metadata = train_verifier(config(easy_rollout, backbone, lora_r=4, epochs=2), tmp_path / "v")
+    assert metadata["lora_r"] == 4
+    assert not (tmp_path / "v" / "adapter_config.json").exists()  # merged into the weights
+    verifier = Verifier.load(tmp_path / "v", device="cpu")
+    assert len(verifier.score_texts(["p"], ["return a + b"])) == 1
