@@ -55,6 +55,10 @@ class StepStats:
     execute_s: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
+    def rates(self) -> dict[str, float]:
+        """Running totals for a progress bar: generated tokens and programs run."""
+        return {"tok": self.tokens, "programs": self.programs}
+
     def add(self, tokens: int, generate_s: float, programs: int, execute_s: float) -> None:
         """Count one step (thread-safe)."""
         with self.lock:
@@ -121,22 +125,25 @@ def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
         episode.record(Turn(answer[0], code, public, oracle, batch_s / len(active)))
 
 
-def run_rollouts(
+def run_rollouts(  # noqa: PLR0913 - a caller may watch `stats` while the run goes on
     problems: Sequence[Problem],
     generator: Generator,
     sandbox: Sandbox,
     config: RolloutConfig,
     out_dir: Path,
     on_progress: Callable[[int, int], None] | None = None,
+    stats: StepStats | None = None,
 ) -> RolloutSummary:
     """Roll out every (problem, sample) not yet on disk; return the run's summary.
+
+    The work done is added to ``stats`` (a fresh one by default) as it happens.
 
     ``config.concurrency`` episodes run at once, each in its own thread: while one runs
     its code in the sandbox the others are generating, so the engine's slots stay full
     and execution overlaps generation. Finished trajectories are appended as they end.
     """
     started = time.perf_counter()
-    stats = StepStats()
+    stats = stats if stats is not None else StepStats()
     path = Path(out_dir) / TRAJECTORIES
     path.parent.mkdir(parents=True, exist_ok=True)
     existing = read_trajectories(path)

@@ -13,7 +13,7 @@ from mucode.commands.generation_run import GenerationRun
 from mucode.generation import make_generator
 from mucode.manifest import write_or_check_manifest
 from mucode.progress import progress_bar
-from mucode.rollout import RolloutConfig, RolloutSummary, run_rollouts
+from mucode.rollout import RolloutConfig, RolloutSummary, StepStats, run_rollouts
 from mucode.sandbox import Sandbox
 from mucode.sandbox.limits import limits_from_options
 
@@ -38,12 +38,14 @@ def run(config: RolloutRun, out: Path) -> RolloutSummary:
     write_or_check_manifest(out, config.model_dump(mode="json"))
     generator = make_generator(config.generator)
     limits = limits_from_options(timeout_s=config.timeout_s)
+    stats = StepStats()
     try:
         with (
             Sandbox(workers=config.workers, limits=limits) as sandbox,
-            progress_bar(f"rollout {config.benchmark}") as on_progress,
+            progress_bar(f"rollout {config.benchmark}", stats.rates) as on_progress,
         ):
-            return run_rollouts(problems, generator, sandbox, config.rollout, out, on_progress)
+            return run_rollouts(problems, generator, sandbox, config.rollout, out, on_progress,
+                                stats)  # fmt: skip
     finally:
         generator.close()
 

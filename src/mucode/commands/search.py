@@ -89,12 +89,11 @@ def run(
     limits = limits_from_options(timeout_s=config.timeout_s)
     started = time.perf_counter()
     try:
-        with (
-            Sandbox(workers=config.workers, limits=limits) as sandbox,
-            progress_bar(f"search {config.search.select.value} {config.benchmark}") as progress,
-        ):
+        with Sandbox(workers=config.workers, limits=limits) as sandbox:
             searcher = Searcher(generator, sandbox, config.search, scorer)
-            path = searcher.run(problems, out, progress)
+            title = f"search {config.search.select.value} {config.benchmark}"
+            with progress_bar(title, searcher.stats.rates) as progress:
+                path = searcher.run(problems, out, progress)
     finally:
         generator.close()
     summary = summarize(read_searches(path), config.search.turns, config.search.n)
