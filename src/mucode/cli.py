@@ -277,7 +277,7 @@ def verifier_train(
     pairs_per_problem: Annotated[int, typer.Option(min=1, help="Most (correct, incorrect) pairs per problem.")] = 32,
     validation_fraction: Annotated[float, typer.Option(min=0.0, max=0.99, help="Share of problems held out.")] = 0.1,
     max_length: Annotated[int, typer.Option(min=16, help="Tokens per (prompt, code) input.")] = 512,
-    epochs: Annotated[float, typer.Option(min=0.01)] = 2.0,
+    epochs: Annotated[float, typer.Option(min=0.01, help="Passes over the training examples.")] = 2.0,
     batch_size: Annotated[int, typer.Option(min=1, help="Examples per step (a pair is two sequences).")] = 16,
     lr: Annotated[float, typer.Option(min=0.0, help="Learning rate.")] = 3e-5,
     lora_r: Annotated[int, typer.Option(min=0, help="LoRA rank; 0 trains every weight.")] = 0,

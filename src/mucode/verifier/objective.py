@@ -21,3 +21,7 @@ class LossName(str, Enum):
     def uses_pairs(self) -> bool:
         """Trains on (correct, incorrect) pairs."""
         return self in (LossName.BT, LossName.BCE_BT)
+
+
+ROW_KEYS = ("point_rows", "point_labels", "chosen_rows", "rejected_rows")
+"""Batch tensors that say which encoded sequence is which example part (see the collator)."""

@@ -30,7 +30,7 @@ from mucode.verifier.data import (
 )
 from mucode.verifier.evaluation import report, score_problems
 from mucode.verifier.model import INSTALL, METADATA, Verifier, load_tokenizer, prepare_model
-from mucode.verifier.objective import LossName
+from mucode.verifier.objective import ROW_KEYS, LossName
 
 CHECKPOINTS = "checkpoints"
 
@@ -107,8 +107,7 @@ def _training_arguments(config: VerifierTrainConfig, out: Path, has_validation: 
         load_best_model_at_end=has_validation, metric_for_best_model="eval_loss",
         logging_steps=max(1, min(50, config.save_steps)),
         seed=config.seed, data_seed=config.seed,
-        remove_unused_columns=False, label_names=["point_labels", "point_rows",
-                                                  "chosen_rows", "rejected_rows"],
+        remove_unused_columns=False, label_names=list(ROW_KEYS),
         prediction_loss_only=True, report_to="none",
         dataloader_pin_memory=False,  # tensors are built per batch by the collator
     )  # fmt: skip

@@ -14,8 +14,7 @@ from transformers import Trainer
 from mucode.verifier.data import PairExample, PointExample
 from mucode.verifier.losses import verifier_loss
 from mucode.verifier.model import encode
-
-ROW_KEYS = ("point_rows", "point_labels", "chosen_rows", "rejected_rows")
+from mucode.verifier.objective import ROW_KEYS
 
 
 @dataclass
