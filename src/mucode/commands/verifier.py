@@ -38,7 +38,7 @@ def parse_ns(text: str) -> tuple[int, ...]:
 
 
 def _fmt(value: float | None) -> str:
-    return "—" if value is None or value != value else f"{value:.3f}"  # NaN: no problems
+    return "—" if value is None else f"{value:.3f}"
 
 
 def report_table(report: VerifierReport, title: str) -> Table:

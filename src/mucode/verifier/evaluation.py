@@ -51,9 +51,9 @@ class BestOfN:
 
     n: int
     problems: int
-    verifier: float
-    random: float
-    oracle: float
+    verifier: float | None  # None: no problem has N candidates
+    random: float | None
+    oracle: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +128,7 @@ def best_of_n(scored: Sequence[ScoredProblem], n: int) -> BestOfN:
     """Verifier, random and oracle selection accuracy at ``n``, averaged over problems."""
     pools = [s for s in scored if len(s.first_turn_scores) >= n]
     if not pools:
-        return BestOfN(n, 0, float("nan"), float("nan"), float("nan"))
+        return BestOfN(n, 0, None, None, None)
     verifier = random = oracle = 0.0
     for s in pools:
         labels = [c.correct for c in s.problem.first_turn]
