@@ -74,4 +74,4 @@ def test_report_on_a_scorer_that_reads_the_code():
     one, two, five = result.best_of_n
     assert one.verifier == pytest.approx(0.25) and one.random == pytest.approx(0.25)
     assert two.verifier == pytest.approx(0.5) == two.oracle and two.problems == 1
-    assert five.problems == 0  # only 4 candidates
+    assert five.problems == 0 and five.verifier is None  # only 4 candidates
