@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from mucode.benchmarks import load_problems
-from mucode.env import NO_CODE_FEEDBACK
-from mucode.generation import ScriptedGenerator
+from mucode.env import NO_CODE_FEEDBACK, Episode
+from mucode.errors import ContextFull
+from mucode.generation import SamplingParams, ScriptedGenerator
 from mucode.records import Completion, Status
-from mucode.rollout import TRAJECTORIES, RolloutConfig, read_trajectories, run_rollouts
+from mucode.rollout import (
+    TRAJECTORIES,
+    RolloutConfig,
+    StepStats,
+    read_trajectories,
+    run_rollouts,
+    step,
+)
 from mucode.sandbox import Limits, Sandbox
 
 WRONG = "```python\ndef add(a, b):\n    return a - b\n```"
@@ -59,6 +68,49 @@ def test_block_cut_at_the_token_limit_keeps_its_code(sandbox, add_problem, tmp_p
     (trajectory,) = read_trajectories(summary.path)
     assert trajectory.turns[0].completion.truncated
     assert trajectory.turns[0].public.passed and len(trajectory.turns) == 1
+
+
+def fills_the_context_after(turns: int):
+    """A script that answers WRONG until the conversation holds ``turns`` answers, then
+    behaves like an engine whose context window the conversation has outgrown."""
+
+    def script(conversation, _sample):
+        if sum(m.role == "assistant" for m in conversation) >= turns:
+            raise ContextFull("request (5000 tokens) exceeds the available context size")
+        return WRONG
+
+    return script
+
+
+def test_an_episode_that_outgrows_the_context_ends_and_is_kept(sandbox, add_problem, tmp_path):
+    generator = ScriptedGenerator(fills_the_context_after(2))
+    summary = run_rollouts([add_problem], generator, sandbox, RolloutConfig(turns=3), tmp_path)
+    (trajectory,) = read_trajectories(summary.path)
+    assert trajectory.context_full and len(trajectory.turns) == 2
+    assert trajectory.messages[-1].content.startswith("Feedback: ")  # asked, never answered
+    assert summary.solved_by_turn == (0.0, 0.0, 0.0)
+
+
+def test_a_prompt_that_never_fits_gives_an_unsolved_trajectory(sandbox, add_problem, tmp_path):
+    generator = ScriptedGenerator(fills_the_context_after(0))
+    summary = run_rollouts([add_problem], generator, sandbox, RolloutConfig(turns=3), tmp_path)
+    (trajectory,) = read_trajectories(summary.path)
+    assert trajectory.context_full and trajectory.turns == ()
+    assert not trajectory.solved and summary.solved_by_turn == (0.0, 0.0, 0.0)
+
+
+def test_lockstep_steps_end_only_the_episode_that_outgrew_the_context(sandbox, add_problem):
+    def script(conversation, _sample):
+        if "Feedback" in conversation[-1].content and "long" in conversation[0].content:
+            raise ContextFull("too long")
+        return WRONG
+
+    long_problem = dataclasses.replace(add_problem, prompt=add_problem.prompt + "# long\n")
+    episodes = [Episode(long_problem, 0, 3), Episode(add_problem, 0, 3)]
+    while not all(e.done for e in episodes):
+        step(episodes, ScriptedGenerator(script), sandbox, SamplingParams(), StepStats())
+    assert [e.context_full for e in episodes] == [True, False]
+    assert [len(e.turns) for e in episodes] == [1, 3]
 
 
 def test_hidden_tests_never_reach_a_prompt_or_stop_an_episode(sandbox, tmp_path):

@@ -105,6 +105,7 @@ class Episode:
     max_turns: int
     messages: list[Message] = field(default_factory=list)
     turns: list[Turn] = field(default_factory=list)
+    context_full: bool = False
 
     def __post_init__(self) -> None:
         if not self.messages:
@@ -112,9 +113,12 @@ class Episode:
 
     @property
     def done(self) -> bool:
-        """Stop on a public-test pass or after the last turn (hidden tests play no part)."""
-        return len(self.turns) >= self.max_turns or (
-            bool(self.turns) and self.turns[-1].public.passed
+        """Stop on a public-test pass, after the last turn, or when the conversation no
+        longer fits the engine's context (hidden tests play no part)."""
+        return (
+            self.context_full
+            or len(self.turns) >= self.max_turns
+            or (bool(self.turns) and self.turns[-1].public.passed)
         )
 
     def record(self, turn: Turn) -> None:
@@ -129,4 +133,4 @@ class Episode:
         """The finished (or current) episode as a record."""
         p = self.problem
         return Trajectory(p.task_id, p.benchmark, p.split, self.sample_index,
-                          tuple(self.messages), tuple(self.turns))  # fmt: skip
+                          tuple(self.messages), tuple(self.turns), self.context_full)  # fmt: skip

@@ -19,3 +19,7 @@ class SandboxError(MucodeError):
 
 class GenerationError(MucodeError):
     """A generation engine or server failed or rejected a request."""
+
+
+class ContextFull(GenerationError):
+    """A conversation no longer fits the engine's context window; its episode must end."""

@@ -212,6 +212,7 @@ class Trajectory:
     sample_index: int
     messages: tuple[Message, ...]
     turns: tuple[Turn, ...]
+    context_full: bool = False  # ended early: the conversation outgrew the context window
 
     @property
     def key(self) -> str:
@@ -237,6 +238,7 @@ class Trajectory:
             "sample_index": self.sample_index,
             "messages": [m.to_dict() for m in self.messages],
             "turns": [t.to_dict() for t in self.turns],
+            "context_full": self.context_full,
         }
 
     @classmethod
@@ -249,4 +251,5 @@ class Trajectory:
             sample_index=data["sample_index"],
             messages=tuple(Message.from_dict(m) for m in data["messages"]),
             turns=tuple(Turn.from_dict(t) for t in data["turns"]),
+            context_full=data.get("context_full", False),
         )

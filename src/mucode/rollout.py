@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from mucode.env import Episode, extract_code, judge
+from mucode.errors import ContextFull
 from mucode.generation.base import Generator, SamplingParams
 from mucode.jsonl import stream_jsonl
 from mucode.records import Problem, Trajectory, Turn
@@ -113,7 +114,15 @@ def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
         episode_seed(sampling.seed, e.problem.task_id, e.sample_index, len(e.turns)) for e in active
     ]
     start = time.perf_counter()
-    completions = generator.generate([e.messages for e in active], 1, sampling, seeds)
+    try:
+        completions = generator.generate([e.messages for e in active], 1, sampling, seeds)
+    except ContextFull:
+        if len(active) == 1:
+            active[0].context_full = True
+        else:  # find which conversations outgrew the context: step each on its own
+            for episode in active:
+                step([episode], generator, sandbox, sampling, stats)
+        return
     batch_s = time.perf_counter() - start
     codes = [extract_code(c[0].text).code for c in completions]
     start = time.perf_counter()
@@ -172,12 +181,13 @@ def _play(episode: Episode, generator: Generator, sandbox: Sandbox, sampling: Sa
 def accuracy_by_turn(trajectories: Sequence[Trajectory], horizon: int) -> tuple[float, ...]:
     """Oracle accuracy had every episode stopped after turn t (t = 1..horizon).
 
-    An episode that stopped early (public tests passed) keeps its last turn's label.
+    An episode that stopped early (public tests passed, or its conversation outgrew the
+    context) keeps its last turn's label; one with no turn at all counts as unsolved.
     """
     if not trajectories:
         return ()
     return tuple(
-        sum(t.turns[min(turn, len(t.turns)) - 1].oracle.passed for t in trajectories)
-        / len(trajectories)
+        sum(bool(t.turns) and t.turns[min(turn, len(t.turns)) - 1].oracle.passed
+            for t in trajectories) / len(trajectories)
         for turn in range(1, horizon + 1)
-    )
+    )  # fmt: skip

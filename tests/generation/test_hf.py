@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from mucode.errors import ConfigError
+from mucode.errors import ConfigError, ContextFull
 from mucode.generation import SamplingParams, make_generator
 from mucode.generation.config import HFConfig
 from mucode.records import Message
@@ -51,3 +51,13 @@ def test_a_model_without_chat_template_is_refused(tiny_model_dir, tmp_path):
     (plain / "chat_template.jinja").unlink(missing_ok=True)
     with pytest.raises(ConfigError, match="no chat template"):
         make_generator(HFConfig(model=str(plain), device="cpu"))
+
+
+def test_a_prompt_that_fills_the_context_is_a_context_full_error(tiny_model_dir):
+    generator = make_generator(HFConfig(model=str(tiny_model_dir), device="cpu"))
+    try:
+        with pytest.raises(ContextFull, match="context of 512"):  # the tiny model's window
+            generator.generate([[Message("user", "def add(a, b): " * 300)]], 1,
+                               SamplingParams(max_tokens=4))  # fmt: skip
+    finally:
+        generator.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mucode.benchmarks import load_problems
+from mucode.errors import ContextFull
 from mucode.generation import SamplingParams
 from mucode.records import Message
 from mucode.rollout import RolloutConfig, read_trajectories, run_rollouts
@@ -39,3 +40,9 @@ def test_one_rollout_turn_through_the_engine(generator, tmp_path):
     assert turn.completion.completion_tokens > 0
     assert turn.code, turn.completion.text  # the model answered with a code block
     assert turn.public.tests_total == len(problem.public_tests)
+
+
+def test_a_prompt_longer_than_the_context_is_a_context_full_error(generator):
+    too_long = [Message("user", "def f(x):\n    return x + 1\n" * 400)]  # > 2048 tokens
+    with pytest.raises(ContextFull, match="exceeds the available context size"):
+        generator.generate([too_long], 1, SamplingParams(max_tokens=8))

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from mucode.errors import GenerationError
+from mucode.errors import ContextFull, GenerationError
 from mucode.generation import SamplingParams, make_generator
 from mucode.generation.config import OpenAIConfig
 from mucode.records import Message
@@ -44,3 +44,13 @@ def test_an_unreachable_server_fails_fast_and_clearly():
         client.generate([QUESTION], 1, SamplingParams(max_tokens=8))
     client.close()
     assert time.monotonic() - start < 10
+
+
+def test_a_prompt_longer_than_the_context_is_a_context_full_error(llamacpp):
+    client = make_generator(OpenAIConfig(base_url=llamacpp.base_url, model="default"))
+    too_long = [Message("user", "def f(x):\n    return x + 1\n" * 400)]  # > 2048 tokens
+    try:
+        with pytest.raises(ContextFull, match="context size"):
+            client.generate([too_long], 1, SamplingParams(max_tokens=8))
+    finally:
+        client.close()

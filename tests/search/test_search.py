@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from mucode.benchmarks import load_problems
-from mucode.errors import ConfigError
+from mucode.errors import ConfigError, ContextFull
 from mucode.generation import SamplingParams, ScriptedGenerator
 from mucode.sandbox import Limits, Sandbox
 from mucode.search.metrics import summarize
@@ -118,3 +118,25 @@ def test_a_run_resumes_and_summarises(sandbox, add_problem, tmp_path):
     assert summary.pass_at_k[1] == pytest.approx(0.25)
     assert summary.pass_at_k[4] == pytest.approx(1 - 126 / 495)  # 1 - C(9,4)/C(12,4)
     assert summary.pass_at_k[12] == 1.0 and summary.public_pass_rate == 1.0
+
+
+def never_fits(_conversation, _i):
+    raise ContextFull("request exceeds the available context size")
+
+
+def test_a_search_that_outgrows_the_context_ends_and_still_counts(sandbox, add_problem):
+    def wrong_until_full(conversation, _i):
+        if sum(m.role == "assistant" for m in conversation) >= 2:
+            raise ContextFull("request exceeds the available context size")
+        return WRONG
+
+    _, (full,) = search(Selection.RAND, sandbox, add_problem,
+                        generator=ScriptedGenerator(wrong_until_full))  # fmt: skip
+    assert full.context_full and len(full.turns) == 2
+    assert full.kept_path().context_full
+    _, (empty,) = search(Selection.RAND, sandbox, add_problem,
+                         generator=ScriptedGenerator(never_fits))  # fmt: skip
+    assert empty.context_full and empty.turns == ()
+    summary = summarize([full, dataclasses.replace(empty, repeat=1)], turns=3, n=4)
+    assert [a.mean for a in summary.accuracy_by_turn] == [0.0, 0.0, 0.0]
+    assert summary.pass_at_k[1] == 0.0 and summary.public_pass_rate == 0.0

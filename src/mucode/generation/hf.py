@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mucode.errors import ConfigError
+from mucode.errors import ConfigError, ContextFull
 from mucode.generation.base import Request, SamplingParams, expand_requests, regroup
 from mucode.generation.config import HFConfig
 from mucode.optional import import_optional
@@ -65,6 +65,12 @@ class HFGenerator:
             for conv, _ in requests
         ]
         inputs = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        limit = getattr(self.model.config, "max_position_embeddings", None)
+        if limit and inputs["input_ids"].shape[1] >= limit:
+            raise ContextFull(
+                f"a prompt of {inputs['input_ids'].shape[1]} tokens fills the model's "
+                f"context of {limit}"
+            )
         inputs = inputs.to(self.model.device)
         torch.manual_seed(requests[0][1])
         sample = sampling.temperature > 0

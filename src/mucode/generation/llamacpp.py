@@ -10,7 +10,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from mucode.errors import GenerationError
+from mucode.errors import ContextFull, GenerationError
 from mucode.generation.base import SamplingParams, expand_requests, regroup
 from mucode.generation.config import LlamaCppConfig
 from mucode.generation.models import resolve_model
@@ -58,6 +58,8 @@ class LlamaCppGenerator:
     def _complete(self, request: dict) -> Completion:
         response = self._server.handle_chat_completions(request)
         if "error" in response:
+            if response["error"].get("type") == "exceed_context_size_error":
+                raise ContextFull(f"llama.cpp: {response['error'].get('message')}")
             raise GenerationError(f"llama.cpp rejected a request: {response['error']}")
         choice, usage = response["choices"][0], response.get("usage", {})
         return Completion(

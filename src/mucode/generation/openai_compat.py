@@ -10,7 +10,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from mucode.errors import GenerationError
+from mucode.errors import ContextFull, GenerationError
 from mucode.generation.base import SamplingParams, expand_requests, regroup
 from mucode.generation.config import OpenAIConfig
 from mucode.optional import import_optional
@@ -59,6 +59,12 @@ class OpenAICompatGenerator:
             raise GenerationError(
                 f"cannot reach the server at {self.config.base_url} ({e}); is it running?"
             ) from e
+        except self._openai.BadRequestError as e:
+            if _is_context_error(e):
+                raise ContextFull(f"the server at {self.config.base_url}: {e.message}") from e
+            raise GenerationError(
+                f"the server at {self.config.base_url} answered {e.status_code}: {e.message}"
+            ) from e
         except self._openai.APIStatusError as e:
             raise GenerationError(
                 f"the server at {self.config.base_url} answered {e.status_code}: {e.message}"
@@ -75,3 +81,9 @@ class OpenAICompatGenerator:
         """Finish in-flight requests and close the HTTP client."""
         self._pool.shutdown()
         self._client.close()
+
+
+def _is_context_error(error) -> bool:
+    """A 400 because the prompt is longer than the context (llama.cpp, vLLM, OpenAI wording)."""
+    message = str(error.message).lower()
+    return "context size" in message or "context length" in message

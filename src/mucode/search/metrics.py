@@ -42,8 +42,10 @@ def mean_ci(values: Sequence[float]) -> MeanCI:
 
 
 def kept_passed(episode: SearchEpisode, turn: int) -> bool:
-    """Did the code kept after ``turn`` (1-based) pass the hidden tests?"""
-    return episode.turns[min(turn, len(episode.turns)) - 1].kept.oracle.passed
+    """Did the code kept after ``turn`` (1-based) pass the hidden tests? (A search whose
+    prompt never fitted the context has no kept code: no.)"""
+    turns = episode.turns
+    return bool(turns) and turns[min(turn, len(turns)) - 1].kept.oracle.passed
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +84,10 @@ def summarize(episodes: Sequence[SearchEpisode], turns: int, n: int) -> SearchSu
     )
     counts = []
     for runs in by_problem.values():
-        first = [c for e in runs for c in e.turns[0].candidates]
-        counts.append((len(first), sum(c.oracle.passed for c in first)))
+        first = [c for e in runs if e.turns for c in e.turns[0].candidates]
+        # a prompt that never fitted the context: as if every candidate had failed
+        counts.append((len(first) or n * len(runs), sum(c.oracle.passed for c in first)))
     ks = sorted({1, n, n * len(by_repeat)})
-    public = statistics.fmean(e.turns[-1].kept.public.passed for e in episodes)
+    public = statistics.fmean(bool(e.turns) and e.turns[-1].kept.public.passed for e in episodes)
     return SearchSummary(len(by_problem), len(by_repeat), accuracy, repeat_accuracy,
                          mean_pass_at_k(counts, ks), public)  # fmt: skip

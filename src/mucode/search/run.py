@@ -21,7 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from mucode.env import Episode, extract_code, judge
-from mucode.errors import ConfigError
+from mucode.errors import ConfigError, ContextFull
 from mucode.generation.base import Generator, SamplingParams
 from mucode.jsonl import stream_jsonl
 from mucode.records import Problem, Turn
@@ -76,7 +76,11 @@ class Searcher:
         turns: list[SearchTurn] = []
         while not episode.done:
             t = len(episode.turns)
-            candidates, scores = self._candidates(episode, repeat)
+            try:
+                candidates, scores = self._candidates(episode, repeat)
+            except ContextFull:
+                episode.context_full = True
+                break
             pick = random.Random(
                 derive_seed(config.sampling.seed, problem.task_id, repeat, t, "pick")
             )
@@ -84,7 +88,8 @@ class Searcher:
             turns.append(SearchTurn(candidates, scores, index))
             episode.record(candidates[index])
         return SearchEpisode(problem.task_id, problem.benchmark, problem.split, repeat,
-                             tuple(episode.messages), tuple(turns))  # fmt: skip
+                             tuple(episode.messages), tuple(turns),
+                             episode.context_full)  # fmt: skip
 
     def _candidates(self, episode: Episode, repeat: int):
         """This turn's N judged candidates and their verifier scores (None without one)."""
