@@ -4,6 +4,6 @@
 # Hours on 2 cores. Each run resumes where it stopped if interrupted.
 set -euo pipefail
 data_dir=${MUCODE_DATA_DIR:-../shared/data}
-mucode rollout -b humaneval --limit 0 --turns 3 --out runs/bench/humaneval-greedy-t3
+mucode rollout -b humaneval --limit 0 --turns 3 --out bench/runs/humaneval-greedy-t3
 mucode rollout -b mbpp --split test --limit 0 --turns 3 --data-dir "$data_dir" \
-    --out runs/bench/mbpp-greedy-t3
+    --out bench/runs/mbpp-greedy-t3

@@ -6,14 +6,14 @@
 # hours on 2 cores; every run resumes where it stopped.
 set -euo pipefail
 export HF_HUB_OFFLINE=1
-verifier=${VERIFIER:-runs/bench/verifier-minilm-bt}
-cache=runs/bench/humaneval-answers.jsonl
+verifier=${VERIFIER:-bench/runs/verifier-minilm-bt}
+cache=bench/runs/humaneval-answers.jsonl
 common=(-b humaneval --limit 0 --turns 3 --max-tokens 768 --cache "$cache")
 for select in rand pt lv pt+lv; do
     extra=()
     [[ $select == *lv ]] && extra=(--verifier "$verifier")
     mucode search "${common[@]}" --select "$select" -n 5 --temperature 0.7 "${extra[@]}" \
-        --out "runs/bench/search-humaneval-${select/+/-}-n5"
+        --out "bench/runs/search-humaneval-${select/+/-}-n5"
 done
-mucode search "${common[@]}" --select pt -n 1 --temperature 0 --out runs/bench/search-humaneval-greedy-n1
-mucode report runs/bench/search-humaneval-* --out runs/bench/report-humaneval
+mucode search "${common[@]}" --select pt -n 1 --temperature 0 --out bench/runs/search-humaneval-greedy-n1
+mucode report bench/runs/search-humaneval-* --out bench/runs/report-humaneval

@@ -8,14 +8,14 @@ set -euo pipefail
 data_dir=${MUCODE_DATA_DIR:-../shared/data}
 limit=${LIMIT:-0}
 export HF_HUB_OFFLINE=1
-train=runs/bench/mbpp-train-s5-t2
-heldout=runs/bench/mbpp-validation-s5-t1
+train=bench/runs/mbpp-train-s5-t2
+heldout=bench/runs/mbpp-validation-s5-t1
 mucode rollout -b mbpp --split train --limit "$limit" --samples 5 --turns 2 --temperature 0.8 \
     --max-tokens 768 --data-dir "$data_dir" --out "$train"
 mucode rollout -b mbpp --split validation --limit 0 --samples 5 --turns 1 --temperature 0.8 \
     --max-tokens 768 --data-dir "$data_dir" --out "$heldout"
 for loss in bce bt bce+bt; do
-    out=runs/bench/verifier-minilm-${loss/+/-}
+    out=bench/runs/verifier-minilm-${loss/+/-}
     mucode verifier train --rollouts "$train" --loss "$loss" --base minilm --out "$out" \
         --epochs 1 --max-length 256 --batch-size 16 --lr 5e-5 --validation-fraction 0 --seed 0
     mucode verifier eval --verifier "$out" --rollouts "$heldout" --best-of 1,2,3,4,5 --json

@@ -66,6 +66,7 @@ def test_changed_settings_are_refused_on_resume(tmp_path):
         (["--backend", "openai", "--model", "m"], "needs --base-url"),
         (["--backend", "hf"], "needs --model"),
         (["--base-url", "http://127.0.0.1:1/v1"], "--base-url is for --backend openai"),
+        (["--adapter", "lora-dir"], "--adapter is for --backend hf"),
         (["--backend", "vllm", "--model", "m"], "pip install vllm"),
     ],
 )

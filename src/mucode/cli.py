@@ -12,10 +12,12 @@ import typer
 from rich.console import Console
 
 from mucode.cli_options import (
+    Adapter,
     Backend,
     BackendOption,
     BaseUrl,
     BenchmarkName,
+    Context,
     DataDir,
     JsonOutput,
     Limit,
@@ -112,8 +114,8 @@ def _task_ids(tasks: str | None) -> tuple[str, ...] | None:
     return tuple(t.strip() for t in tasks.split(",")) if tasks else None
 
 
-def _engine(parallel: int, threads: int | None) -> dict:
-    return {"parallel": parallel, **({"threads": threads} if threads else {})}
+def _engine(parallel: int, threads: int | None, context: int) -> dict:
+    return {"parallel": parallel, "context": context, **({"threads": threads} if threads else {})}
 
 
 @app.command()
@@ -125,6 +127,7 @@ def rollout(
     backend: BackendOption = Backend.LLAMACPP,
     model: Model = None,
     base_url: BaseUrl = None,
+    adapter: Adapter = None,
     samples: Annotated[int, typer.Option(min=1, help="Trajectories per problem.")] = 1,
     turns: Turns = 3,
     temperature: Annotated[float, typer.Option(min=0.0, help="0 = greedy.")] = 0.0,
@@ -133,6 +136,7 @@ def rollout(
     seed: Seed = 0,
     parallel: Annotated[int, typer.Option(min=1, help="Episodes in flight (llamacpp: its parallel slots).")] = 4,
     threads: Threads = None,
+    context: Context = 4096,
     out: Annotated[Path, typer.Option(help="Run directory; resumed if it exists.")] = Path("runs/rollout"),
     data_dir: DataDir = None,
     workers: Workers = None,
@@ -147,7 +151,7 @@ def rollout(
     config = command.build_run(
         benchmark=benchmark, split=split, limit=limit or None, data_dir=data_dir,
         tasks=_task_ids(tasks),
-        generator=generator_config(backend.value, model, base_url, _engine(parallel, threads)),
+        generator=generator_config(backend.value, model, base_url, _engine(parallel, threads, context), adapter),
         rollout=RolloutConfig(turns=turns, samples=samples, concurrency=parallel, sampling=SamplingParams(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)),
         timeout_s=timeout, workers=workers,
@@ -164,6 +168,7 @@ def search(
     backend: BackendOption = Backend.LLAMACPP,
     model: Model = None,
     base_url: BaseUrl = None,
+    adapter: Adapter = None,
     select: Annotated[Selection, typer.Option(help="Which candidate to keep: rand, pt (public tests), lv (learned verifier), pt+lv, or ov (oracle: an upper bound only).")] = Selection.PT,
     n: Annotated[int, typer.Option("--n", "-n", min=1, help="Candidates per turn (N).")] = 5,
     turns: Turns = 3,
@@ -175,6 +180,7 @@ def search(
     seed: Seed = 0,
     parallel: Annotated[int, typer.Option(min=1, help="Searches in flight; llamacpp: its parallel slots.")] = 4,
     threads: Threads = None,
+    context: Context = 4096,
     out: Annotated[Path, typer.Option(help="Run directory; resumed if it exists.")] = Path("runs/search"),
     cache: Annotated[Path | None, typer.Option(help="Answer cache (JSONL) shared by runs: the same request and seed are generated once.")] = None,
     data_dir: DataDir = None,
@@ -192,7 +198,7 @@ def search(
     config = command.build_run(
         benchmark=benchmark, split=split, limit=limit or None, data_dir=data_dir,
         tasks=_task_ids(tasks),
-        generator=generator_config(backend.value, model, base_url, _engine(parallel, threads)),
+        generator=generator_config(backend.value, model, base_url, _engine(parallel, threads, context), adapter),
         search=SearchConfig(select=select, n=n, turns=turns, repeats=repeats, concurrency=parallel,
                             sampling=SamplingParams(temperature=temperature, top_p=top_p,
                                                     max_tokens=max_tokens, seed=seed)),

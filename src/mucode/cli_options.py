@@ -59,8 +59,14 @@ Model = Annotated[
 BaseUrl = Annotated[
     str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")
 ]
+Adapter = Annotated[
+    str | None, typer.Option(help="hf: a PEFT (LoRA) adapter directory or hub id on --model.")
+]
 Turns = Annotated[int, typer.Option(min=1, help="Maximum turns T.")]
 TopP = Annotated[float, typer.Option(min=0.0, max=1.0)]
 MaxTokens = Annotated[int, typer.Option(min=1, help="Longest answer per turn.")]
 Seed = Annotated[int, typer.Option(help="Base seed for sampling.")]
 Threads = Annotated[int | None, typer.Option(min=1, help="llamacpp: CPU threads [all cores].")]
+Context = Annotated[
+    int, typer.Option(min=256, help="llamacpp: context window per slot, in tokens.")
+]

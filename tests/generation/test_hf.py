@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 
 from mucode.errors import ConfigError, ContextFull
 from mucode.generation import SamplingParams, make_generator
 from mucode.generation.config import HFConfig
+from mucode.manifest import MANIFEST
 from mucode.records import Message
+from mucode.rollout import TRAJECTORIES
 from tests.tiny_models import save_tiny_qwen2
 
 torch = pytest.importorskip("torch")
@@ -21,6 +25,19 @@ pytest.importorskip("tokenizers")
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory):
     return save_tiny_qwen2(tmp_path_factory.mktemp("tiny-qwen2"))
+
+
+@pytest.fixture(scope="module")
+def tiny_adapter_dir(tiny_model_dir, tmp_path_factory):
+    """A LoRA adapter on the tiny model whose weights are random, so it changes answers."""
+    peft = pytest.importorskip("peft")
+    torch.manual_seed(0)
+    base = transformers.AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    config = peft.LoraConfig(r=8, lora_alpha=64, target_modules=["q_proj", "v_proj", "o_proj"],
+                             init_lora_weights=False)  # fmt: skip
+    path = tmp_path_factory.mktemp("tiny-lora")
+    peft.get_peft_model(base, config).save_pretrained(path)
+    return path
 
 
 def test_batched_generation_on_a_tiny_model(tiny_model_dir):
@@ -61,3 +78,30 @@ def test_a_prompt_that_fills_the_context_is_a_context_full_error(tiny_model_dir)
                                SamplingParams(max_tokens=4))  # fmt: skip
     finally:
         generator.close()
+
+
+def test_a_peft_adapter_is_applied(tiny_model_dir, tiny_adapter_dir):
+    question = [[Message("user", "def add(a, b):")]]
+    greedy = SamplingParams(max_tokens=12)
+    answers = []
+    for adapter in (None, str(tiny_adapter_dir)):
+        generator = make_generator(HFConfig(model=str(tiny_model_dir), adapter=adapter,
+                                            device="cpu"))  # fmt: skip
+        answers.append(generator.generate(question, 1, greedy)[0][0].text)
+        generator.close()
+    assert answers[0] != answers[1]
+
+
+def test_rollout_cli_runs_the_hf_backend_with_an_adapter(tiny_model_dir, tiny_adapter_dir,
+                                                         tmp_path):  # fmt: skip
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "mucode", "rollout", "--backend", "hf",
+               "--model", str(tiny_model_dir), "--adapter", str(tiny_adapter_dir),
+               "--tasks", "HumanEval/53", "--turns", "1", "--max-tokens", "8",
+               "--workers", "1", "--out", str(out)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["config"]["generator"]["adapter"] == str(tiny_adapter_dir)
+    (trajectory,) = (json.loads(line) for line in (out / TRAJECTORIES).open())
+    assert trajectory["turns"][0]["completion"]["completion_tokens"] > 0

@@ -39,11 +39,13 @@ class GenerationRun(BaseModel):
         return found[: self.limit] if self.limit is not None else found
 
 
-def generator_config(backend: str, model: str | None, base_url: str | None,
-                     engine: dict) -> GeneratorConfig:  # fmt: skip
+def generator_config(backend: str, model: str | None, base_url: str | None, engine: dict,
+                     adapter: str | None = None) -> GeneratorConfig:  # fmt: skip
     """The backend's config from command-line options; options it cannot use are errors."""
     if base_url is not None and backend != "openai":
         raise ConfigError(f"--base-url is for --backend openai, not {backend}")
+    if adapter is not None and backend != "hf":
+        raise ConfigError(f"--adapter is for --backend hf, not {backend}")
     if backend == "llamacpp":
         return LlamaCppConfig(model=model, **engine)
     if model is None:
@@ -53,5 +55,5 @@ def generator_config(backend: str, model: str | None, base_url: str | None,
             raise ConfigError("--backend openai needs --base-url URL")
         return OpenAIConfig(base_url=base_url, model=model)
     if backend == "hf":
-        return HFConfig(model=model)
+        return HFConfig(model=model, adapter=adapter)
     return VLLMConfig(model=model)
