@@ -88,7 +88,7 @@ def test_an_episode_that_outgrows_the_context_ends_and_is_kept(sandbox, add_prob
     (trajectory,) = read_trajectories(summary.path)
     assert trajectory.context_full and len(trajectory.turns) == 2
     assert trajectory.messages[-1].content.startswith("Feedback: ")  # asked, never answered
-    assert summary.solved_by_turn == (0.0, 0.0, 0.0)
+    assert summary.solved_by_turn == (0.0, 0.0, 0.0) and summary.context_full == 1
 
 
 def test_a_prompt_that_never_fits_gives_an_unsolved_trajectory(sandbox, add_problem, tmp_path):

@@ -79,6 +79,7 @@ class RolloutSummary:
     solved_by_turn: tuple[float, ...]  # oracle accuracy if episodes had stopped after turn t
     stats: StepStats
     wall_s: float
+    context_full: int = 0  # episodes ended because the conversation outgrew the context
 
     @property
     def tokens_per_s(self) -> float:
@@ -168,7 +169,8 @@ def run_rollouts(  # noqa: PLR0913 - a caller may watch `stats` while the run go
     trajectories = read_trajectories(path)
     accuracy = accuracy_by_turn(trajectories, config.turns)
     return RolloutSummary(path, len(trajectories), len(existing), accuracy, stats,
-                          time.perf_counter() - started)  # fmt: skip
+                          time.perf_counter() - started,
+                          sum(t.context_full for t in trajectories))  # fmt: skip
 
 
 def _play(episode: Episode, generator: Generator, sandbox: Sandbox, sampling: SamplingParams,

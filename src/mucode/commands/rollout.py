@@ -69,4 +69,9 @@ def print_summary(console: Console, summary: RolloutSummary) -> None:
         f"{stats.programs} programs in {stats.execute_s:.1f} s; wall {summary.wall_s:.1f} s",
         highlight=False,
     )
+    if summary.context_full:
+        console.print(
+            f"[yellow]{summary.context_full} episode(s) ended early: the conversation outgrew "
+            "the context window (llamacpp: raise --context; or lower --max-tokens)[/]"
+        )
     console.print(f"trajectories: {summary.path}", highlight=False)
