@@ -241,11 +241,14 @@ def benchmarks_show(
 
 
 @sandbox_app.command("info")
-def sandbox_info(json_output: JsonOutput = False) -> None:
+def sandbox_info(
+    json_output: JsonOutput = False,
+    launcher: Annotated[str | None, typer.Option(help="auto, native or bwrap (bubblewrap) [$MUCODE_SANDBOX_LAUNCHER, else auto].")] = None,
+) -> None:  # fmt: skip
     """Start a worker and report which isolation layers are active here."""
     from mucode.commands.sandbox import print_info
 
-    print_info(console, json_output)
+    print_info(console, json_output, launcher)
 
 
 @sandbox_app.command("run")

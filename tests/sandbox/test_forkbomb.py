@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.sandbox.conftest import LAUNCHERS, require_launcher
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.hostile, pytest.mark.forkbomb]
 
@@ -46,31 +48,34 @@ RUNNER = """
 import json, sys
 from mucode.sandbox import Job, Limits, Sandbox
 from tests.sandbox.test_hostile import sandbox_processes as leftovers
-with Sandbox(workers=1, limits=Limits(timeout_s=3, processes=16)) as sb:
-    v = sb.run(Job(sys.argv[1], tuple(sys.argv[2:])))
+with Sandbox(workers=1, limits=Limits(timeout_s=3, processes=16), launcher=sys.argv[1]) as sb:
+    v = sb.run(Job(sys.argv[2], tuple(sys.argv[3:])))
     after = sb.run(Job("x = 1"))
     left = leftovers(sb.worker_pids)
 print(json.dumps({"bomb": v.to_dict(), "after": after.to_dict(), "left": left}))
 """
 
 
-def _run_bomb(program: str, test: str) -> dict:
+def _run_bomb(launcher: str, program: str, test: str) -> dict:
+    require_launcher(launcher)
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(RUNNER), program, test],
+        [sys.executable, "-c", textwrap.dedent(RUNNER), launcher, program, test],
         capture_output=True, text=True, timeout=90, check=True, cwd=REPO_ROOT,
     )  # fmt: skip
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_wide_fork_bomb_is_bounded():
-    result = _run_bomb(WIDE_BOMB, "assert solve() < 16")
+@pytest.mark.parametrize("launcher", LAUNCHERS)
+def test_wide_fork_bomb_is_bounded(launcher):
+    result = _run_bomb(launcher, WIDE_BOMB, "assert solve() < 16")
     assert result["bomb"]["status"] == "passed", result["bomb"]["feedback"]
     assert result["after"]["status"] == "passed"
     assert result["left"] == []
 
 
-def test_doubling_fork_bomb_is_killed_at_the_deadline():
-    result = _run_bomb(DEEP_BOMB, "solve()")
+@pytest.mark.parametrize("launcher", LAUNCHERS)
+def test_doubling_fork_bomb_is_killed_at_the_deadline(launcher):
+    result = _run_bomb(launcher, DEEP_BOMB, "solve()")
     assert result["bomb"]["status"] == "timeout"
     assert result["after"]["status"] == "passed"
     assert result["left"] == []

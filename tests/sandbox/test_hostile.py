@@ -190,8 +190,9 @@ def test_no_network_even_to_localhost(sandbox):
     thread.join()
     server.close()
     assert verdict.status is Status.FAILED
-    assert "OSError" in verdict.feedback or "unreachable" in verdict.feedback
-    assert accepted == [False]
+    # native: no interface at all ("unreachable"); bubblewrap: a private loopback, no listener
+    assert any(e in verdict.feedback for e in ("OSError", "unreachable", "ConnectionRefused"))
+    assert accepted == [False]  # the host's server never saw a connection
 
 
 def _accept_once(server: socket.socket) -> bool:

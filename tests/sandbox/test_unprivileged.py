@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from mucode.sandbox import protocol
+from mucode.sandbox.launchers import bwrap_command
 from mucode.sandbox.pool import _BOOT
+from tests.sandbox.conftest import LAUNCHERS, require_launcher
 
 pytestmark = pytest.mark.hostile
 SYSTEM_PYTHON = Path("/usr/bin/python3")
@@ -19,13 +21,20 @@ LIMITS = {"timeout_s": 3, "cpu_s": 5, "memory_mb": 1024, "file_size_mb": 8, "ope
           "processes": 16, "output_kb": 64, "feedback_chars": 2000}  # fmt: skip
 
 
-@pytest.fixture
-def nobody_worker():
+@pytest.fixture(params=LAUNCHERS)
+def nobody_worker(request):
     if os.geteuid() != 0 or not shutil.which("setpriv") or not SYSTEM_PYTHON.exists():
         pytest.skip("needs root, setpriv and a system python3 to run a worker as 'nobody'")
-    cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(SYSTEM_PYTHON),
-           "-I", "-c", _BOOT, json.dumps({"tmpfs_mb": 16})]  # fmt: skip
+    require_launcher(request.param)
+    config: dict = {"tmpfs_mb": 16}
+    prefix: list[str] = []
+    if request.param == "bwrap":
+        prefix, config["launcher_layers"] = bwrap_command(16, as_root=False, python_dirs=["/usr"])
+    cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *prefix,
+           str(SYSTEM_PYTHON), "-I", "-c", _BOOT, json.dumps(config)]  # fmt: skip
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={})
+    if request.param == "bwrap":
+        protocol.send(proc.stdin.fileno(), {"host_pid": proc.pid})
     hello = protocol.receive(proc.stdout.fileno())
     yield proc, hello
     proc.stdin.close()

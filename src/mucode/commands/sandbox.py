@@ -16,15 +16,16 @@ _STATUS_STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.TIMEOUT: "
                  Status.CRASHED: "magenta", Status.INFRA_ERROR: "bold red"}  # fmt: skip
 
 
-def print_info(console: Console, json_output: bool) -> None:
+def print_info(console: Console, json_output: bool, launcher: str | None = None) -> None:
     """Start one worker and print the isolation layers it reported."""
-    with Sandbox(workers=1) as sandbox:
+    with Sandbox(workers=1, launcher=launcher) as sandbox:
         info = sandbox.info
     if json_output:
-        print(json.dumps({"layers": list(info.layers), "missing": info.missing,
-                          "python": info.python, "limits": Limits().model_dump()}))  # fmt: skip
+        print(json.dumps({"launcher": info.launcher, "layers": list(info.layers),
+                          "missing": info.missing, "python": info.python,
+                          "limits": Limits().model_dump()}))  # fmt: skip
         return
-    table = Table(title="mucode sandbox isolation")
+    table = Table(title=f"mucode sandbox isolation (launcher: {info.launcher})")
     table.add_column("layer")
     table.add_column("state")
     for layer in info.layers:

@@ -82,14 +82,24 @@ def _python_dirs() -> list[str]:
     return kept
 
 
-def hide_private_dirs() -> None:
-    """Cover home directories (and any closed directory Python lives under) with an empty
-    tmpfs, then bind the interpreter's own directories back, so programs can import the
-    standard library and installed packages but read nobody's files."""
-    python_dirs = _python_dirs()
+def private_covers(python_dirs: list[str] | None = None) -> tuple[set[str], list[str]]:
+    """Directories to cover with an empty tmpfs (home directories, and any closed directory
+    Python lives under), and the interpreter's directories beneath them to bind back.
+
+    ``python_dirs``: where the workers' interpreter imports from (default: this one's).
+    """
+    python_dirs = _python_dirs() if python_dirs is None else python_dirs
     covers = {d for d in HIDDEN_DIRS if os.path.isdir(d)}
     covers |= {a for d in python_dirs if (a := _closed_ancestor(d)) is not None}
     rebind = [d for d in python_dirs if any(d.startswith(c + "/") for c in covers)]
+    return covers, rebind
+
+
+def hide_private_dirs() -> None:
+    """Cover the private directories with an empty tmpfs, then bind the interpreter's own
+    directories back, so programs can import the standard library and installed packages
+    but read nobody's files."""
+    covers, rebind = private_covers()
     handles = {d: os.open(d, os.O_PATH) for d in rebind}
     try:
         for cover in sorted(covers, key=len):
@@ -146,3 +156,8 @@ def isolate_worker(tmpfs_mb: int) -> Layers:
     else:
         linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)  # orphans come back to us for the sweep
     return layers
+
+
+def isolated_by_launcher(layers: list[str]) -> Layers:
+    """The layers of a worker that a launcher (bubblewrap) has already isolated."""
+    return Layers(active=list(layers), pid_namespace=os.getpid() == 1, private_tmp=True)

@@ -17,6 +17,12 @@ from pathlib import Path
 from mucode.errors import SandboxError
 from mucode.records import Status, Verdict
 from mucode.sandbox import protocol
+from mucode.sandbox.launchers import (
+    Launcher,
+    bwrap_command,
+    falls_back_to_bwrap,
+    requested_launcher,
+)
 from mucode.sandbox.limits import Limits
 
 _SRC = str(Path(__file__).resolve().parents[2])
@@ -53,18 +59,25 @@ class SandboxInfo:
     missing: dict[str, str]
     workers: int
     python: str
+    launcher: str  # "native" (the worker isolates itself) or "bwrap"
 
 
 class _WorkerProcess:
     """One warm worker and its pipes."""
 
-    def __init__(self, tmpfs_mb: int) -> None:
+    def __init__(self, tmpfs_mb: int, launcher: Launcher) -> None:
+        config: dict = {"tmpfs_mb": tmpfs_mb}
+        prefix: list[str] = []
+        if launcher is Launcher.BWRAP:
+            prefix, config["launcher_layers"] = bwrap_command(tmpfs_mb)
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", _BOOT, json.dumps({"tmpfs_mb": tmpfs_mb})],
+            [*prefix, sys.executable, "-I", "-S", "-c", _BOOT, json.dumps(config)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_WORKER_ENV, close_fds=True,
         )  # fmt: skip
         self.fd_in = self.proc.stdout.fileno()
         self.fd_out = self.proc.stdin.fileno()
+        if launcher is Launcher.BWRAP:  # the worker's own pid is 1; uids come from host pids
+            protocol.send(self.fd_out, {"host_pid": self.proc.pid})
 
     def hello(self) -> dict:
         if not select.select([self.fd_in], [], [], 60)[0]:
@@ -100,23 +113,40 @@ class Sandbox:
 
     Use as a context manager. ``run_many`` spreads jobs over all workers and returns
     verdicts in input order. A worker that dies is replaced; its job gets ``infra_error``.
+    ``launcher`` (default ``$MUCODE_SANDBOX_LAUNCHER``, else ``auto``): see ``launchers``.
     """
 
     def __init__(self, workers: int | None = None, limits: Limits | None = None,
-                 tmpfs_mb: int = 64) -> None:  # fmt: skip
+                 tmpfs_mb: int = 64, launcher: Launcher | str | None = None) -> None:  # fmt: skip
         self.limits = limits or Limits()
         self._tmpfs_mb = tmpfs_mb
         count = workers or os.cpu_count() or 1
-        self._workers = [_WorkerProcess(tmpfs_mb) for _ in range(count)]
-        hellos = [w.hello() for w in self._workers]
+        first, hello, self.launcher = self._first_worker(requested_launcher(launcher))
+        self._workers = [first] + [
+            _WorkerProcess(tmpfs_mb, self.launcher) for _ in range(count - 1)
+        ]
+        hellos = [hello] + [w.hello() for w in self._workers[1:]]
         self.info = SandboxInfo(
             layers=tuple(hellos[0]["layers"]), missing=hellos[0]["missing"],
-            workers=count, python=hellos[0]["python"],
+            workers=count, python=hellos[0]["python"], launcher=self.launcher.value,
         )  # fmt: skip
         self._idle: queue.SimpleQueue[_WorkerProcess] = queue.SimpleQueue()
         for worker in self._workers:
             self._idle.put(worker)
         self._lock = threading.Lock()
+
+    def _first_worker(self, launcher: Launcher) -> tuple[_WorkerProcess, dict, Launcher]:
+        """Start one worker (and its hello); under ``auto``, fall back to bubblewrap when
+        the kernel refused the native namespaces and ``bwrap`` is installed."""
+        chosen = Launcher.NATIVE if launcher is Launcher.AUTO else launcher
+        worker = _WorkerProcess(self._tmpfs_mb, chosen)
+        hello = worker.hello()
+        if falls_back_to_bwrap(launcher, hello["pid_namespace"]):
+            worker.close()
+            chosen = Launcher.BWRAP
+            worker = _WorkerProcess(self._tmpfs_mb, chosen)
+            hello = worker.hello()
+        return worker, hello, chosen
 
     def __enter__(self) -> Sandbox:
         return self
@@ -220,7 +250,7 @@ class Sandbox:
     def _replace(self, dead: _WorkerProcess) -> _WorkerProcess:
         dead.proc.kill()
         dead.close()
-        fresh = _WorkerProcess(self._tmpfs_mb)
+        fresh = _WorkerProcess(self._tmpfs_mb, self.launcher)
         fresh.hello()
         with self._lock:
             self._workers[self._workers.index(dead)] = fresh

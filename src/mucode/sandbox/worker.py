@@ -22,7 +22,12 @@ import sys
 import time
 
 from mucode.sandbox import confine, harness, protocol
-from mucode.sandbox.namespaces import TMPFS_DIRS, Layers, isolate_worker
+from mucode.sandbox.namespaces import (
+    TMPFS_DIRS,
+    Layers,
+    isolate_worker,
+    isolated_by_launcher,
+)
 from mucode.sandbox.verdicts import Observed, infra_verdict, judge
 
 PRELOAD = (
@@ -39,9 +44,13 @@ class Worker:
     """Serves jobs; see module docstring."""
 
     def __init__(self, config: dict) -> None:
-        host_pid = os.getpid()  # before the pid namespace: unique among live workers
+        # unique among live workers: our pid before the pid namespace (or bubblewrap's)
+        host_pid = config.get("host_pid", os.getpid())
         host_root = os.geteuid() == 0  # before a user namespace makes everyone root
-        self.layers: Layers = isolate_worker(config["tmpfs_mb"])
+        launched = config.get("launcher_layers")
+        self.layers: Layers = (
+            isolated_by_launcher(launched) if launched else isolate_worker(config["tmpfs_mb"])
+        )
         self.sandbox_uid = SANDBOX_UID_BASE + host_pid if host_root else None
         if self.sandbox_uid is not None:
             self.layers.active.append(f"unprivileged uid {self.sandbox_uid}")
@@ -263,5 +272,7 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
+    if config.get("launcher_layers"):  # inside bubblewrap our pid is 1: the pool sends its pid
+        config["host_pid"] = protocol.receive(fd_in)["host_pid"]
     worker = Worker(config)
     worker.serve(fd_in, fd_out)
