@@ -21,5 +21,8 @@ def test_manifest_records_config_versions_git_and_host(tmp_path):
 def test_resuming_with_the_same_config_is_fine_and_a_different_one_is_refused(tmp_path):
     write_or_check_manifest(tmp_path, {"turns": 3, "seed": 1})
     write_or_check_manifest(tmp_path, {"turns": 3, "seed": 1})
+    info = json.loads((tmp_path / MANIFEST).read_text())
+    assert len(info["resumes"]) == 1 and info["resumes"][0]["at"] >= info["at"]
+    assert set(info["resumes"][0]) == {"at", "git", "versions", "host"}
     with pytest.raises(ConfigError, match=r"different settings \(seed, turns\)"):
         write_or_check_manifest(tmp_path, {"turns": 2, "seed": 2})

@@ -1,8 +1,10 @@
 """Run manifests: what produced a run directory, so it can be reproduced and resumed.
 
 A manifest records the resolved config, seed, package versions, git revision (and
-whether the tree was dirty) and the host. Resuming a run with a different config is
-refused, naming the settings that differ, so one directory never mixes two setups.
+whether the tree was dirty), the host and the start time. Resuming a run with a different
+config is refused, naming the settings that differ, so one directory never mixes two
+setups; each accepted resume is appended under ``resumes`` with its own time, git state,
+versions and host, since code and machine may have changed in between.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import os
 import platform
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,13 +62,25 @@ def write_or_check_manifest(run_dir: Path, config: dict[str, Any]) -> Path:
                 f"{run_dir} holds a run with different settings ({', '.join(changed)}); "
                 "resume it with the same settings or choose a new --out"
             )
+        info = json.loads(path.read_text())
+        info.setdefault("resumes", []).append(_provenance())
+        _write_atomically(path, info)
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    info = {
-        "config": config,
+    _write_atomically(path, {"config": config, **_provenance()})
+    return path
+
+
+def _provenance() -> dict[str, Any]:
+    return {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "git": git_state(),
         "versions": versions(),
         "host": {"platform": platform.platform(), "cpus": os.cpu_count()},
     }
-    path.write_text(json.dumps(info, indent=2) + "\n")
-    return path
+
+
+def _write_atomically(path: Path, info: dict[str, Any]) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(info, indent=2) + "\n")
+    temporary.replace(path)
