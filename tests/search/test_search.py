@@ -140,3 +140,4 @@ def test_a_search_that_outgrows_the_context_ends_and_still_counts(sandbox, add_p
     summary = summarize([full, dataclasses.replace(empty, repeat=1)], turns=3, n=4)
     assert [a.mean for a in summary.accuracy_by_turn] == [0.0, 0.0, 0.0]
     assert summary.pass_at_k[1] == 0.0 and summary.public_pass_rate == 0.0
+    assert summary.context_full == 2

@@ -130,5 +130,9 @@ def print_summary(console: Console, summary: SearchSummary, searcher: Searcher, 
     if isinstance(generator, CachedGenerator):
         console.print(f"answer cache {generator.path}: {generator.hits} answers reused, "
                       f"{generator.misses} generated", highlight=False, soft_wrap=True)  # fmt: skip
+    if summary.context_full:
+        console.print(f"[yellow]{summary.context_full} search(es) ended early: the conversation "
+                      "outgrew the context window (llamacpp: raise --context; or lower "
+                      "--max-tokens)[/]", soft_wrap=True)  # fmt: skip
     console.print(f"searches: {out / SEARCHES}; summary: {out / SUMMARY}", highlight=False,
                   soft_wrap=True)  # fmt: skip

@@ -58,6 +58,7 @@ class SearchSummary:
     repeat_accuracy: tuple[float, ...]  # final-turn accuracy of each repeat
     pass_at_k: dict[int, float]  # over the first-turn candidates of all repeats
     public_pass_rate: float  # share of searches whose kept code passed the public tests
+    context_full: int = 0  # searches ended early: the conversation outgrew the context
 
     def to_dict(self) -> dict:
         """Plain-JSON form."""
@@ -90,4 +91,5 @@ def summarize(episodes: Sequence[SearchEpisode], turns: int, n: int) -> SearchSu
     ks = sorted({1, n, n * len(by_repeat)})
     public = statistics.fmean(bool(e.turns) and e.turns[-1].kept.public.passed for e in episodes)
     return SearchSummary(len(by_problem), len(by_repeat), accuracy, repeat_accuracy,
-                         mean_pass_at_k(counts, ks), public)  # fmt: skip
+                         mean_pass_at_k(counts, ks), public,
+                         sum(e.context_full for e in episodes))  # fmt: skip
