@@ -15,9 +15,13 @@ from __future__ import annotations
 import os
 import shutil
 from enum import Enum
+from pathlib import Path
 
 from mucode.errors import ConfigError
-from mucode.sandbox.namespaces import HIDDEN_DIRS, TMPFS_DIRS, private_covers
+from mucode.sandbox import namespaces
+from mucode.sandbox.namespaces import HIDDEN_DIRS, TMPFS_DIRS, dirs_under, private_covers
+
+_SRC = str(Path(__file__).resolve().parents[2])  # mucode's own import root
 
 LAUNCHER_ENV = "MUCODE_SANDBOX_LAUNCHER"
 
@@ -81,19 +85,23 @@ def bwrap_command(
     for path in TMPFS_DIRS:
         if os.path.isdir(path):
             argv += ["--perms", "1777", "--size", size, "--tmpfs", path]
-    covers, rebind = private_covers(python_dirs)
+    dirs = python_dirs if python_dirs is not None else namespaces.python_dirs(extra=[_SRC])
+    covers, _ = private_covers(dirs)
     for cover in sorted(covers, key=len):
         argv += ["--size", str(1024 * 1024), "--tmpfs", cover]
+    # the interpreter, its packages and mucode itself may live under a hidden or a tmpfs
+    # directory (a checkout in /tmp, say): bind them back, read-only
+    hidden = covers | {d for d in TMPFS_DIRS if os.path.isdir(d)}
     made: set[str] = set()
-    for path in rebind:  # bubblewrap would create the missing parents as 0700: open them
-        for parent in _parents_below(path, covers):
+    for path in dirs_under(dirs, hidden):  # bubblewrap makes missing parents 0700: open them
+        for parent in _parents_below(path, hidden):
             if parent not in made:
                 argv += ["--perms", "0755", "--dir", parent]
                 made.add(parent)
         argv += ["--ro-bind", path, path]
-    namespaces = "mount, network, pid, ipc, uts"
+    kinds = "mount, network, pid, ipc, uts"
     layers = [
-        f"bubblewrap: namespaces ({namespaces if as_root else 'user, ' + namespaces})",
+        f"bubblewrap: namespaces ({kinds if as_root else 'user, ' + kinds})",
         "bubblewrap: read-only root filesystem",
         f"bubblewrap: private tmpfs on {', '.join(TMPFS_DIRS)} ({tmpfs_mb} MiB)",
         f"bubblewrap: {' and '.join(HIDDEN_DIRS)} hidden",

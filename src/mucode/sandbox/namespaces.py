@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from mucode.sandbox import linux
@@ -72,9 +73,10 @@ def _closed_ancestor(path: str) -> str | None:
     return None
 
 
-def _python_dirs() -> list[str]:
-    """Directories the interpreter imports from, outermost first, nested ones dropped."""
-    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path}
+def python_dirs(extra: Sequence[str] = ()) -> list[str]:
+    """Directories the interpreter imports from (and ``extra``), outermost first, nested
+    ones dropped."""
+    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path, *extra}
     kept: list[str] = []
     for path in sorted((os.path.realpath(d) for d in dirs if d and os.path.isdir(d)), key=len):
         if not any(path == k or path.startswith(k + "/") for k in kept):
@@ -82,17 +84,22 @@ def _python_dirs() -> list[str]:
     return kept
 
 
-def private_covers(python_dirs: list[str] | None = None) -> tuple[set[str], list[str]]:
+def private_covers(interpreter_dirs: list[str] | None = None) -> tuple[set[str], list[str]]:
     """Directories to cover with an empty tmpfs (home directories, and any closed directory
     Python lives under), and the interpreter's directories beneath them to bind back.
 
-    ``python_dirs``: where the workers' interpreter imports from (default: this one's).
+    ``interpreter_dirs``: where the workers' interpreter imports from (default: this one's).
     """
-    python_dirs = _python_dirs() if python_dirs is None else python_dirs
+    dirs = python_dirs() if interpreter_dirs is None else interpreter_dirs
     covers = {d for d in HIDDEN_DIRS if os.path.isdir(d)}
-    covers |= {a for d in python_dirs if (a := _closed_ancestor(d)) is not None}
-    rebind = [d for d in python_dirs if any(d.startswith(c + "/") for c in covers)]
-    return covers, rebind
+    covers |= {a for d in dirs if (a := _closed_ancestor(d)) is not None}
+    return covers, dirs_under(dirs, covers)
+
+
+def dirs_under(dirs: Sequence[str], covers: Iterable[str]) -> list[str]:
+    """The ``dirs`` that lie beneath one of ``covers``."""
+    covers = tuple(covers)
+    return [d for d in dirs if any(d.startswith(c + "/") for c in covers)]
 
 
 def hide_private_dirs() -> None:
