@@ -12,7 +12,7 @@ import pytest
 
 from mucode.sandbox import protocol
 from mucode.sandbox.launchers import bwrap_command
-from mucode.sandbox.pool import _BOOT
+from mucode.sandbox.pool import _BOOT, _SRC
 from tests.sandbox.conftest import LAUNCHERS, require_launcher
 
 pytestmark = pytest.mark.hostile
@@ -29,7 +29,8 @@ def nobody_worker(request):
     config: dict = {"tmpfs_mb": 16}
     prefix: list[str] = []
     if request.param == "bwrap":
-        prefix, config["launcher_layers"] = bwrap_command(16, as_root=False, python_dirs=["/usr"])
+        dirs = ["/usr", _SRC]  # the system python, and mucode (a checkout may sit in /tmp)
+        prefix, config["launcher_layers"] = bwrap_command(16, as_root=False, python_dirs=dirs)
     cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *prefix,
            str(SYSTEM_PYTHON), "-I", "-c", _BOOT, json.dumps(config)]  # fmt: skip
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={})
