@@ -65,18 +65,19 @@ class SandboxInfo:
 class _WorkerProcess:
     """One warm worker and its pipes."""
 
-    def __init__(self, tmpfs_mb: int, launcher: Launcher) -> None:
+    def __init__(self, tmpfs_mb: int, bwrap: tuple[list[str], list[str]] | None) -> None:
+        """``bwrap``: the bubblewrap arguments and the layers they give, to start inside it."""
         config: dict = {"tmpfs_mb": tmpfs_mb}
         prefix: list[str] = []
-        if launcher is Launcher.BWRAP:
-            prefix, config["launcher_layers"] = bwrap_command(tmpfs_mb)
+        if bwrap is not None:
+            prefix, config["launcher_layers"] = bwrap
         self.proc = subprocess.Popen(
             [*prefix, sys.executable, "-I", "-S", "-c", _BOOT, json.dumps(config)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_WORKER_ENV, close_fds=True,
         )  # fmt: skip
         self.fd_in = self.proc.stdout.fileno()
         self.fd_out = self.proc.stdin.fileno()
-        if launcher is Launcher.BWRAP:  # the worker's own pid is 1; uids come from host pids
+        if bwrap is not None:  # the worker's own pid is 1; uids come from host pids
             protocol.send(self.fd_out, {"host_pid": self.proc.pid})
 
     def hello(self) -> dict:
@@ -123,7 +124,7 @@ class Sandbox:
         count = workers or os.cpu_count() or 1
         first, hello, self.launcher = self._first_worker(requested_launcher(launcher))
         self._workers = [first] + [
-            _WorkerProcess(tmpfs_mb, self.launcher) for _ in range(count - 1)
+            _WorkerProcess(tmpfs_mb, self._bwrap) for _ in range(count - 1)
         ]
         hellos = [hello] + [w.hello() for w in self._workers[1:]]
         self.info = SandboxInfo(
@@ -139,12 +140,14 @@ class Sandbox:
         """Start one worker (and its hello); under ``auto``, fall back to bubblewrap when
         the kernel refused the native namespaces and ``bwrap`` is installed."""
         chosen = Launcher.NATIVE if launcher is Launcher.AUTO else launcher
-        worker = _WorkerProcess(self._tmpfs_mb, chosen)
+        self._bwrap = bwrap_command(self._tmpfs_mb) if chosen is Launcher.BWRAP else None
+        worker = _WorkerProcess(self._tmpfs_mb, self._bwrap)
         hello = worker.hello()
         if falls_back_to_bwrap(launcher, hello["pid_namespace"]):
             worker.close()
             chosen = Launcher.BWRAP
-            worker = _WorkerProcess(self._tmpfs_mb, chosen)
+            self._bwrap = bwrap_command(self._tmpfs_mb)  # computed once, for every worker
+            worker = _WorkerProcess(self._tmpfs_mb, self._bwrap)
             hello = worker.hello()
         return worker, hello, chosen
 
@@ -250,7 +253,7 @@ class Sandbox:
     def _replace(self, dead: _WorkerProcess) -> _WorkerProcess:
         dead.proc.kill()
         dead.close()
-        fresh = _WorkerProcess(self._tmpfs_mb, self.launcher)
+        fresh = _WorkerProcess(self._tmpfs_mb, self._bwrap)
         fresh.hello()
         with self._lock:
             self._workers[self._workers.index(dead)] = fresh
