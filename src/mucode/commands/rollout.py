@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from mucode.commands import invalid_options
+from mucode.commands import context_full_warning, invalid_options
 from mucode.commands.generation_run import GenerationRun
 from mucode.generation import make_generator
 from mucode.manifest import write_or_check_manifest
@@ -70,8 +70,5 @@ def print_summary(console: Console, summary: RolloutSummary) -> None:
         highlight=False,
     )
     if summary.context_full:
-        console.print(
-            f"[yellow]{summary.context_full} episode(s) ended early: the conversation outgrew "
-            "the context window (llamacpp: raise --context; or lower --max-tokens)[/]"
-        )
+        console.print(context_full_warning(summary.context_full, "episode(s)"))
     console.print(f"trajectories: {summary.path}", highlight=False)

@@ -12,7 +12,7 @@ from pydantic import ValidationError, model_validator
 from rich.console import Console
 from rich.table import Table
 
-from mucode.commands import invalid_options
+from mucode.commands import context_full_warning, invalid_options
 from mucode.commands.generation_run import GenerationRun
 from mucode.generation import make_generator
 from mucode.generation.cache import CachedGenerator
@@ -131,8 +131,6 @@ def print_summary(console: Console, summary: SearchSummary, searcher: Searcher, 
         console.print(f"answer cache {generator.path}: {generator.hits} answers reused, "
                       f"{generator.misses} generated", highlight=False, soft_wrap=True)  # fmt: skip
     if summary.context_full:
-        console.print(f"[yellow]{summary.context_full} search(es) ended early: the conversation "
-                      "outgrew the context window (llamacpp: raise --context; or lower "
-                      "--max-tokens)[/]", soft_wrap=True)  # fmt: skip
+        console.print(context_full_warning(summary.context_full, "search(es)"), soft_wrap=True)
     console.print(f"searches: {out / SEARCHES}; summary: {out / SUMMARY}", highlight=False,
                   soft_wrap=True)  # fmt: skip
