@@ -286,6 +286,7 @@ def verifier_train(
     pairs_per_problem: Annotated[int, typer.Option(min=1, help="Most (correct, incorrect) pairs per problem.")] = 32,
     validation_fraction: Annotated[float, typer.Option(min=0.0, max=0.99, help="Share of problems held out.")] = 0.1,
     max_length: Annotated[int, typer.Option(min=16, help="Tokens per (prompt, code) input.")] = 512,
+    attention_dropout: Annotated[float, typer.Option(min=0.0, max=0.99, help="Dropout on attention probabilities while training (0 keeps CPU steps fast; BERT's own 0.1 about doubles them).")] = 0.0,
     epochs: Annotated[float, typer.Option(min=0.01, help="Passes over the training examples.")] = 2.0,
     batch_size: Annotated[int, typer.Option(min=1, help="Examples per step (a pair is two sequences).")] = 16,
     lr: Annotated[float, typer.Option(min=0.0, help="Learning rate.")] = 3e-5,
@@ -301,7 +302,8 @@ def verifier_train(
     config = command.build_train_config(
         rollouts=tuple(rollouts), base=base, loss=loss.value, bce_weight=bce_weight,
         bt_weight=bt_weight, score_penalty=score_penalty, pairs_per_problem=pairs_per_problem,
-        validation_fraction=validation_fraction, max_length=max_length, epochs=epochs,
+        validation_fraction=validation_fraction, max_length=max_length,
+        attention_dropout=attention_dropout, epochs=epochs,
         batch_size=batch_size, learning_rate=lr, lora_r=lora_r, save_steps=save_steps, seed=seed,
     )  # fmt: skip
     metadata = train_verifier(config, out)

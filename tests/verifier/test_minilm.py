@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytest.importorskip("torch")
@@ -27,3 +29,6 @@ def test_minilm_trains_offline_and_ranks_the_easy_set(easy_rollout, tmp_path, mo
     right, wrong = verifier.score_texts(["Solve Mbpp/3."] * 2, [
         "def add(a, b):\n    return a + b", "def add(a, b):\n    return a - b"])  # fmt: skip
     assert right > wrong
+    # BERT's attention dropout (0.1 upstream) is off by default: it doubles a CPU step
+    saved = json.loads((tmp_path / "v" / "config.json").read_text())
+    assert saved["attention_probs_dropout_prob"] == 0.0

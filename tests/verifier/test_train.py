@@ -80,3 +80,11 @@ def test_lora_training_saves_a_plain_merged_model(easy_rollout, backbone, tmp_pa
     assert not (tmp_path / "v" / "adapter_config.json").exists()  # merged into the weights
     verifier = Verifier.load(tmp_path / "v", device="cpu")
     assert len(verifier.score_texts(["p"], ["return a + b"])) == 1
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.25])
+def test_attention_dropout_reaches_the_backbone_config(easy_rollout, backbone, tmp_path, dropout):
+    cfg = config(easy_rollout, backbone, loss="bce", epochs=0.5, attention_dropout=dropout)
+    metadata = train_verifier(cfg, tmp_path / "v")
+    saved = json.loads((tmp_path / "v" / "config.json").read_text())
+    assert saved["attention_dropout"] == dropout == metadata["attention_dropout"]
