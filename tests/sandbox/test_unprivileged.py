@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from mucode.sandbox import protocol
-from mucode.sandbox.launchers import bwrap_command
-from mucode.sandbox.pool import _BOOT, _SRC
+from mucode.sandbox.launchers import IMPORT_ROOT, bwrap_command
+from mucode.sandbox.pool import _BOOT
 from tests.sandbox.conftest import LAUNCHERS, require_launcher
 
 pytestmark = pytest.mark.hostile
@@ -29,7 +29,7 @@ def nobody_worker(request):
     config: dict = {"tmpfs_mb": 16}
     prefix: list[str] = []
     if request.param == "bwrap":
-        dirs = ["/usr", _SRC]  # the system python, and mucode (a checkout may sit in /tmp)
+        dirs = ["/usr", IMPORT_ROOT]  # the system python, and mucode (a checkout may sit in /tmp)
         prefix, config["launcher_layers"] = bwrap_command(16, as_root=False, python_dirs=dirs)
     cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *prefix,
            str(SYSTEM_PYTHON), "-I", "-c", _BOOT, json.dumps(config)]  # fmt: skip

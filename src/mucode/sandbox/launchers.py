@@ -21,7 +21,7 @@ from mucode.errors import ConfigError
 from mucode.sandbox import namespaces
 from mucode.sandbox.namespaces import HIDDEN_DIRS, TMPFS_DIRS, dirs_under, private_covers
 
-_SRC = str(Path(__file__).resolve().parents[2])  # mucode's own import root
+IMPORT_ROOT = str(Path(__file__).resolve().parents[2])  # the directory mucode imports from
 
 LAUNCHER_ENV = "MUCODE_SANDBOX_LAUNCHER"
 
@@ -85,7 +85,7 @@ def bwrap_command(
     for path in TMPFS_DIRS:
         if os.path.isdir(path):
             argv += ["--perms", "1777", "--size", size, "--tmpfs", path]
-    dirs = python_dirs if python_dirs is not None else namespaces.python_dirs(extra=[_SRC])
+    dirs = python_dirs if python_dirs is not None else namespaces.python_dirs(extra=[IMPORT_ROOT])
     covers, _ = private_covers(dirs)
     for cover in sorted(covers, key=len):
         argv += ["--size", str(1024 * 1024), "--tmpfs", cover]

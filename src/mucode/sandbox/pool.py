@@ -18,6 +18,7 @@ from mucode.errors import SandboxError
 from mucode.records import Status, Verdict
 from mucode.sandbox import protocol
 from mucode.sandbox.launchers import (
+    IMPORT_ROOT,
     Launcher,
     bwrap_command,
     falls_back_to_bwrap,
@@ -25,10 +26,9 @@ from mucode.sandbox.launchers import (
 )
 from mucode.sandbox.limits import Limits
 
-_SRC = str(Path(__file__).resolve().parents[2])
 # Workers start with -S (no site: .pth hooks would bloat every fork) and get this process's
 # import path instead, so programs can import what the parent can.
-_PATH = [_SRC] + [p for p in sys.path if p and Path(p).is_dir() and p != _SRC]
+_PATH = [IMPORT_ROOT] + [p for p in sys.path if p and Path(p).is_dir() and p != IMPORT_ROOT]
 _BOOT = f"import sys; sys.path[:0] = {_PATH!r}; from mucode.sandbox.worker import main; main()"
 _WORKER_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
