@@ -66,7 +66,9 @@ Turns = Annotated[int, typer.Option(min=1, help="Maximum turns T.")]
 TopP = Annotated[float, typer.Option(min=0.0, max=1.0)]
 MaxTokens = Annotated[int, typer.Option(min=1, help="Longest answer per turn.")]
 Seed = Annotated[int, typer.Option(help="Base seed for sampling.")]
-Threads = Annotated[int | None, typer.Option(min=1, help="llamacpp: CPU threads [all cores].")]
+Threads = Annotated[
+    int | None, typer.Option(min=1, help="llamacpp: CPU threads (default: all cores).")
+]
 Context = Annotated[
     int, typer.Option(min=256, help="llamacpp: context window per slot, in tokens.")
 ]
