@@ -1,5 +1,6 @@
-"""`mucode rollout` end to end with the embedded model: killed with SIGKILL mid-run, then
-resumed by the same command, it loses and duplicates no trajectory."""
+"""`mucode rollout` at the command line. With the embedded model: killed with SIGKILL
+mid-run, then resumed by the same command, it loses and duplicates no trajectory; run
+once more, it has nothing left to do. Option checks fail before any engine starts."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import time
 
 import pytest
 
-pytestmark = pytest.mark.slow
+from mucode.benchmarks import load_problems
+from mucode.generation import ScriptedGenerator
+from mucode.rollout import RolloutConfig, run_rollouts
+from mucode.sandbox import Limits, Sandbox
 
 
 def _command(out):
@@ -23,6 +27,7 @@ def _keys(path):
     return [f"{r['task_id']}#{r['sample_index']}" for r in map(json.loads, path.open())]
 
 
+@pytest.mark.slow
 def test_kill_9_then_resume(tmp_path):
     pytest.importorskip("xllamacpp", reason="install the cpu extra")
     out = tmp_path / "run"
@@ -49,7 +54,11 @@ def test_kill_9_then_resume(tmp_path):
     assert after[: len(before)] == before  # what survived the kill is kept as it was
     assert "4 trajectories" in done.stdout and "resumed" in done.stdout
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["config"]["rollout"]["turns"] == 2
+    assert manifest["config"]["rollout"]["turns"] == 2 and len(manifest["resumes"]) == 1
+    finished = subprocess.run(_command(out), capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0 and "nothing left to run" in finished.stdout
+    assert _keys(trajectories) == after
+    assert json.loads((out / "manifest.json").read_text()) == manifest
 
 
 def test_changed_settings_are_refused_on_resume(tmp_path):
@@ -75,3 +84,22 @@ def test_backend_options_that_do_not_fit_are_refused(tmp_path, args, message):
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert message in done.stderr.replace("\n", " ")
+
+
+def test_a_finished_run_is_summarised_without_starting_an_engine(tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "mucode", "rollout", "--tasks", "HumanEval/53", "--turns",
+               "1", "--model", str(tmp_path / "no-such-model.gguf"), "--out", str(out)]  # fmt: skip
+    first = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert first.returncode != 0 and "no-such-model.gguf" in first.stderr  # the engine was needed
+    manifest = (out / "manifest.json").read_text()
+    answer = "```python\ndef add(x: int, y: int):\n    return x + y\n```"
+    with Sandbox(workers=1, limits=Limits(timeout_s=5)) as sandbox:
+        run_rollouts(load_problems("humaneval", task_ids=["HumanEval/53"]),
+                     ScriptedGenerator(lambda _c, _i: answer), sandbox, RolloutConfig(turns=1),
+                     out)  # fmt: skip
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    printed = " ".join(again.stdout.split())  # the table title may wrap
+    assert "nothing left to run" in printed and "1 trajectories (1 resumed)" in printed
+    assert (out / "manifest.json").read_text() == manifest  # no resume recorded

@@ -26,3 +26,12 @@ def test_resuming_with_the_same_config_is_fine_and_a_different_one_is_refused(tm
     assert set(info["resumes"][0]) == {"at", "git", "versions", "host"}
     with pytest.raises(ConfigError, match=r"different settings \(seed, turns\)"):
         write_or_check_manifest(tmp_path, {"turns": 2, "seed": 2})
+
+
+def test_a_resume_with_nothing_left_to_do_checks_the_config_and_records_nothing(tmp_path):
+    write_or_check_manifest(tmp_path, {"turns": 3})
+    before = (tmp_path / MANIFEST).read_text()
+    write_or_check_manifest(tmp_path, {"turns": 3}, work_left=False)
+    assert (tmp_path / MANIFEST).read_text() == before
+    with pytest.raises(ConfigError, match="different settings"):
+        write_or_check_manifest(tmp_path, {"turns": 2}, work_left=False)

@@ -205,7 +205,7 @@ def search(
         verifier=verifier, timeout_s=timeout, workers=workers,
     )  # fmt: skip
     summary, searcher, wall_s = command.run(config, out, cache)
-    command.print_summary(console, summary, searcher, wall_s, out)
+    command.print_summary(console, summary, config.search, searcher, wall_s, out)
 
 
 @app.command()

@@ -3,8 +3,8 @@
 A manifest records the resolved config, seed, package versions, git revision (and
 whether the tree was dirty), the host and the start time. Resuming a run with a different
 config is refused, naming the settings that differ, so one directory never mixes two
-setups; each accepted resume is appended under ``resumes`` with its own time, git state,
-versions and host, since code and machine may have changed in between.
+setups; each accepted resume with work left is appended under ``resumes`` with its own
+time, git state, versions and host, since code and machine may have changed in between.
 """
 
 from __future__ import annotations
@@ -51,8 +51,11 @@ def versions() -> dict[str, str]:
     return found
 
 
-def write_or_check_manifest(run_dir: Path, config: dict[str, Any]) -> Path:
-    """Write the manifest of a new run, or check that a resumed run has the same config."""
+def write_or_check_manifest(run_dir: Path, config: dict[str, Any], work_left: bool = True) -> Path:
+    """Write the manifest of a new run, or check that a resumed run has the same config.
+
+    A resume is recorded only when it has ``work_left``: re-running a finished run
+    checks its settings and changes nothing."""
     path = Path(run_dir) / MANIFEST
     if path.exists():
         previous = json.loads(path.read_text())["config"]
@@ -62,9 +65,10 @@ def write_or_check_manifest(run_dir: Path, config: dict[str, Any]) -> Path:
                 f"{run_dir} holds a run with different settings ({', '.join(changed)}); "
                 "resume it with the same settings or choose a new --out"
             )
-        info = json.loads(path.read_text())
-        info.setdefault("resumes", []).append(_provenance())
-        _write_atomically(path, info)
+        if work_left:
+            info = json.loads(path.read_text())
+            info.setdefault("resumes", []).append(_provenance())
+            _write_atomically(path, info)
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     _write_atomically(path, {"config": config, **_provenance()})

@@ -25,7 +25,7 @@ from mucode.generation.base import Generator, SamplingParams
 from mucode.jsonl import stream_jsonl
 from mucode.records import Problem, Trajectory, Turn
 from mucode.sandbox import Sandbox
-from mucode.streaming import stream_to_jsonl
+from mucode.streaming import pending, stream_to_jsonl
 
 TRAJECTORIES = "trajectories.jsonl"
 
@@ -157,20 +157,33 @@ def run_rollouts(  # noqa: PLR0913 - a caller may watch `stats` while the run go
     path = Path(out_dir) / TRAJECTORIES
     path.parent.mkdir(parents=True, exist_ok=True)
     existing = read_trajectories(path)
-    have = {t.key for t in existing}
-    todo = [
-        Episode(p, s, config.turns)
-        for p in problems
-        for s in range(config.samples)
-        if f"{p.task_id}#{s}" not in have
-    ]
+    runs = pending(_runs(problems, config.samples), (t.key for t in existing))
+    todo = [Episode(p, s, config.turns) for p, s in runs]
     tasks = [partial(_play, e, generator, sandbox, config.sampling, stats) for e in todo]
     stream_to_jsonl(tasks, path, config.concurrency, on_progress, already_done=len(existing))
+    return summarize_rollouts(path, config.turns, stats, time.perf_counter() - started,
+                              resumed=len(existing))  # fmt: skip
+
+
+def summarize_rollouts(path: Path, horizon: int, stats: StepStats, wall_s: float,
+                       resumed: int | None = None) -> RolloutSummary:  # fmt: skip
+    """Summary of the trajectories in ``path``; ``resumed`` of them came from earlier runs
+    (default: all, for a run that had nothing left to do)."""
     trajectories = read_trajectories(path)
-    accuracy = accuracy_by_turn(trajectories, config.turns)
-    return RolloutSummary(path, len(trajectories), len(existing), accuracy, stats,
-                          time.perf_counter() - started,
+    return RolloutSummary(path, len(trajectories),
+                          len(trajectories) if resumed is None else resumed,
+                          accuracy_by_turn(trajectories, horizon), stats, wall_s,
                           sum(t.context_full for t in trajectories))  # fmt: skip
+
+
+def rollouts_left(problems: Sequence[Problem], samples: int, out_dir: Path) -> int:
+    """How many (problem, sample) trajectories ``out_dir`` does not hold yet."""
+    existing = read_trajectories(Path(out_dir) / TRAJECTORIES)
+    return len(pending(_runs(problems, samples), (t.key for t in existing)))
+
+
+def _runs(problems: Sequence[Problem], samples: int) -> list[tuple[Problem, int]]:
+    return [(p, s) for p in problems for s in range(samples)]  # a problem's samples together
 
 
 def _play(episode: Episode, generator: Generator, sandbox: Sandbox, sampling: SamplingParams,

@@ -7,12 +7,20 @@ task ends, so a run killed at any point restarts from what is on disk.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 from mucode.jsonl import append_jsonl
+from mucode.records import Problem
+
+
+def pending(runs: Iterable[tuple[Problem, int]], done: Iterable[str]) -> list[tuple[Problem, int]]:
+    """The (problem, index) runs, in their order, whose key ``"task_id#index"`` is not in
+    ``done`` (the keys of the records already on disk)."""
+    have = set(done)
+    return [(p, i) for p, i in runs if f"{p.task_id}#{i}" not in have]
 
 
 def stream_to_jsonl(

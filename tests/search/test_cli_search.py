@@ -1,9 +1,16 @@
-"""`mucode search` option checks that must fail before any engine starts."""
+"""`mucode search` at the command line: option checks that fail before any engine
+starts, and a finished run that is re-run without one."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+
+from mucode.benchmarks import load_problems
+from mucode.generation import ScriptedGenerator
+from mucode.sandbox import Limits, Sandbox
+from mucode.search.run import SEARCHES, SearchConfig, Searcher
 
 
 def test_search_without_the_verifier_its_rule_needs_stops_before_starting(tmp_path):
@@ -12,3 +19,25 @@ def test_search_without_the_verifier_its_rule_needs_stops_before_starting(tmp_pa
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--select pt+lv needs --verifier DIR" in done.stderr
     assert not out.exists()
+
+
+def test_a_finished_run_is_summarised_without_starting_an_engine(tmp_path):
+    out = tmp_path / "run"
+    missing_model = str(tmp_path / "no-such-model.gguf")
+    command = [sys.executable, "-m", "mucode", "search", "--tasks", "HumanEval/53", "-n", "2",
+               "--turns", "1", "--model", missing_model, "--out", str(out)]  # fmt: skip
+    first = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert first.returncode != 0 and "no-such-model.gguf" in first.stderr  # the engine was needed
+    manifest = (out / "manifest.json").read_text()
+    problems = load_problems("humaneval", task_ids=["HumanEval/53"])
+    answer = "```python\ndef add(x: int, y: int):\n    return x + y\n```"
+    with Sandbox(workers=1, limits=Limits(timeout_s=5)) as sandbox:
+        searcher = Searcher(ScriptedGenerator(lambda _c, _i: answer), sandbox,
+                            SearchConfig(n=2, turns=1))  # fmt: skip
+        searcher.run(problems, out)
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "nothing left to run" in again.stdout and "1.000" in again.stdout
+    assert (out / "manifest.json").read_text() == manifest  # no resume recorded
+    assert len((out / SEARCHES).read_text().splitlines()) == 1
+    assert json.loads((out / "summary.json").read_text())["problems"] == 1

@@ -13,7 +13,15 @@ from mucode.commands.generation_run import GenerationRun
 from mucode.generation import make_generator
 from mucode.manifest import write_or_check_manifest
 from mucode.progress import progress_bar
-from mucode.rollout import RolloutConfig, RolloutSummary, StepStats, run_rollouts
+from mucode.rollout import (
+    TRAJECTORIES,
+    RolloutConfig,
+    RolloutSummary,
+    StepStats,
+    rollouts_left,
+    run_rollouts,
+    summarize_rollouts,
+)
 from mucode.sandbox import Sandbox
 from mucode.sandbox.limits import limits_from_options
 
@@ -35,7 +43,10 @@ def build_run(**options: object) -> RolloutRun:
 def run(config: RolloutRun, out: Path) -> RolloutSummary:
     """Resolve problems, check the manifest, start engine and sandbox, roll out."""
     problems = config.problems()
-    write_or_check_manifest(out, config.model_dump(mode="json"))
+    left = rollouts_left(problems, config.rollout.samples, out)
+    write_or_check_manifest(out, config.model_dump(mode="json"), work_left=left > 0)
+    if not left:  # finished earlier: no engine, no sandbox
+        return summarize_rollouts(out / TRAJECTORIES, config.rollout.turns, StepStats(), 0.0)
     generator = make_generator(config.generator)
     limits = limits_from_options(timeout_s=config.timeout_s)
     stats = StepStats()
@@ -64,11 +75,16 @@ def print_summary(console: Console, summary: RolloutSummary) -> None:
     """Render the summary: the table, then throughput and where the trajectories are."""
     stats = summary.stats
     console.print(summary_table(summary))
-    console.print(
-        f"generated {stats.tokens} tokens ({summary.tokens_per_s:.1f} tok/s over the run); ran "
-        f"{stats.programs} programs in {stats.execute_s:.1f} s; wall {summary.wall_s:.1f} s",
-        highlight=False,
-    )
+    if summary.resumed == summary.trajectories:
+        console.print(f"nothing left to run: {summary.path.parent} was complete", highlight=False,
+                      soft_wrap=True)  # fmt: skip
+    else:
+        console.print(
+            f"generated {stats.tokens} tokens ({summary.tokens_per_s:.1f} tok/s over the run); "
+            f"ran {stats.programs} programs in {stats.execute_s:.1f} s; "
+            f"wall {summary.wall_s:.1f} s",
+            highlight=False,
+        )
     if summary.context_full:
         console.print(context_full_warning(summary.context_full, "episode(s)"))
-    console.print(f"trajectories: {summary.path}", highlight=False)
+    console.print(f"trajectories: {summary.path}", highlight=False, soft_wrap=True)

@@ -23,7 +23,14 @@ from mucode.records import Problem
 from mucode.sandbox import Sandbox
 from mucode.sandbox.limits import limits_from_options
 from mucode.search.metrics import SearchSummary, summarize
-from mucode.search.run import SEARCHES, Scorer, SearchConfig, Searcher, read_searches
+from mucode.search.run import (
+    SEARCHES,
+    Scorer,
+    SearchConfig,
+    Searcher,
+    read_searches,
+    searches_left,
+)
 
 SUMMARY = "summary.json"
 
@@ -75,30 +82,39 @@ def cache_namespace(generator: GeneratorConfig) -> str:
 
 def run(
     config: SearchRun, out: Path, cache: Path | None = None
-) -> tuple[SearchSummary, Searcher, float]:
+) -> tuple[SearchSummary, Searcher | None, float]:
     """Resolve problems, check the manifest, start engine, sandbox and verifier, search.
 
-    With ``cache``, answers are looked up in (and added to) that file first.
+    With ``cache``, answers are looked up in (and added to) that file first. A run with
+    nothing left to do starts nothing and returns no searcher.
     """
     problems = config.problems()
-    write_or_check_manifest(out, config.model_dump(mode="json"))
+    left = searches_left(problems, config.search.repeats, out)
+    write_or_check_manifest(out, config.model_dump(mode="json"), work_left=left > 0)
+    searcher = None
+    started = time.perf_counter()
+    if left:
+        searcher = _search(config, problems, out, cache)
+    summary = summarize(read_searches(out / SEARCHES), config.search.turns, config.search.n)
+    (out / SUMMARY).write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
+    return summary, searcher, time.perf_counter() - started
+
+
+def _search(config: SearchRun, problems: list[Problem], out: Path, cache: Path | None) -> Searcher:
     scorer = verifier_scorer(config.verifier) if config.verifier is not None else None
     generator = make_generator(config.generator)
     if cache is not None:
         generator = CachedGenerator(generator, cache, cache_namespace(config.generator))
     limits = limits_from_options(timeout_s=config.timeout_s)
-    started = time.perf_counter()
     try:
         with Sandbox(workers=config.workers, limits=limits) as sandbox:
             searcher = Searcher(generator, sandbox, config.search, scorer)
             title = f"search {config.search.select.value} {config.benchmark}"
             with progress_bar(title, searcher.stats.rates) as progress:
-                path = searcher.run(problems, out, progress)
+                searcher.run(problems, out, progress)
     finally:
         generator.close()
-    summary = summarize(read_searches(path), config.search.turns, config.search.n)
-    (out / SUMMARY).write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
-    return summary, searcher, time.perf_counter() - started
+    return searcher
 
 
 def summary_table(summary: SearchSummary, config: SearchConfig) -> Table:
@@ -113,16 +129,26 @@ def summary_table(summary: SearchSummary, config: SearchConfig) -> Table:
     return table
 
 
-def print_summary(console: Console, summary: SearchSummary, searcher: Searcher, wall_s: float,
-                  out: Path) -> None:  # fmt: skip
+def print_summary(console: Console, summary: SearchSummary, config: SearchConfig,
+                  searcher: Searcher | None, wall_s: float, out: Path) -> None:  # fmt: skip
     """Table, pass@k of the first-turn candidates, per-repeat accuracy, throughput."""
-    console.print(summary_table(summary, searcher.config))
+    console.print(summary_table(summary, config))
     pass_k = ", ".join(f"pass@{k} {v:.3f}" for k, v in summary.pass_at_k.items())
     repeats = ", ".join(f"{a:.3f}" for a in summary.repeat_accuracy)
-    stats = searcher.stats
     console.print(f"first-turn candidates: {pass_k}; final accuracy per repeat: {repeats}",
                   highlight=False, soft_wrap=True)  # fmt: skip
-    generator = searcher.generator
+    if searcher is None:
+        console.print(f"nothing left to run: {out} was complete", highlight=False, soft_wrap=True)
+    else:
+        _print_work(console, searcher, wall_s)
+    if summary.context_full:
+        console.print(context_full_warning(summary.context_full, "search(es)"), soft_wrap=True)
+    console.print(f"searches: {out / SEARCHES}; summary: {out / SUMMARY}", highlight=False,
+                  soft_wrap=True)  # fmt: skip
+
+
+def _print_work(console: Console, searcher: Searcher, wall_s: float) -> None:
+    stats, generator = searcher.stats, searcher.generator
     fresh = generator.generated_tokens if isinstance(generator, CachedGenerator) else stats.tokens
     console.print(f"generated {fresh} tokens ({fresh / wall_s if wall_s else 0:.1f} tok/s), ran "
                   f"{stats.programs} programs; wall {wall_s:.1f} s", highlight=False,
@@ -130,7 +156,3 @@ def print_summary(console: Console, summary: SearchSummary, searcher: Searcher, 
     if isinstance(generator, CachedGenerator):
         console.print(f"answer cache {generator.path}: {generator.hits} answers reused, "
                       f"{generator.misses} generated", highlight=False, soft_wrap=True)  # fmt: skip
-    if summary.context_full:
-        console.print(context_full_warning(summary.context_full, "search(es)"), soft_wrap=True)
-    console.print(f"searches: {out / SEARCHES}; summary: {out / SUMMARY}", highlight=False,
-                  soft_wrap=True)  # fmt: skip

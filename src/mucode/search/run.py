@@ -29,7 +29,7 @@ from mucode.rollout import StepStats, derive_seed
 from mucode.sandbox import Sandbox
 from mucode.search.records import SearchEpisode, SearchTurn
 from mucode.search.selectors import Selection, select
-from mucode.streaming import stream_to_jsonl
+from mucode.streaming import pending, stream_to_jsonl
 
 SEARCHES = "searches.jsonl"
 Scorer = Callable[[Problem, Sequence[str]], list[float]]
@@ -118,14 +118,24 @@ class Searcher:
         """
         path = Path(out_dir) / SEARCHES
         path.parent.mkdir(parents=True, exist_ok=True)
-        have = {e.key for e in read_searches(path)}
-        tasks = [partial(self._record, p, r) for r in range(self.config.repeats) for p in problems
-                 if f"{p.task_id}#{r}" not in have]  # fmt: skip
+        have = [e.key for e in read_searches(path)]
+        runs = pending(_runs(problems, self.config.repeats), have)
+        tasks = [partial(self._record, p, r) for p, r in runs]
         stream_to_jsonl(tasks, path, self.config.concurrency, on_progress, already_done=len(have))
         return path
 
     def _record(self, problem: Problem, repeat: int) -> dict:
         return self.search(problem, repeat).to_dict()
+
+
+def searches_left(problems: Sequence[Problem], repeats: int, out_dir: Path) -> int:
+    """How many (problem, repeat) searches ``out_dir`` does not hold yet."""
+    have = [e.key for e in read_searches(Path(out_dir) / SEARCHES)]
+    return len(pending(_runs(problems, repeats), have))
+
+
+def _runs(problems: Sequence[Problem], repeats: int) -> list[tuple[Problem, int]]:
+    return [(p, r) for r in range(repeats) for p in problems]  # whole repeats first
 
 
 def read_searches(path: Path) -> list[SearchEpisode]:
