@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 pytest.importorskip("transformers")
@@ -36,3 +38,16 @@ def test_long_pairs_fit_and_the_code_keeps_most_of_the_budget(tokenizer):
     assert n_tokens(tokenizer, code_part) >= int(64 * CODE_SHARE) - 1
     assert long_text.startswith("Write a function")  # each side loses its end
     assert short_text.endswith(code_segment(short_code))  # a short code is never cut
+
+
+def test_long_inputs_are_cut_without_the_tokenizers_too_long_warning(backbone, caplog):
+    tokenizer = load_tokenizer(str(backbone))  # fresh: the warning is given once per tokenizer
+    tokenizer.model_max_length = 48
+    transformers_logger = logging.getLogger("transformers")  # it does not propagate
+    transformers_logger.addHandler(caplog.handler)
+    try:
+        encoded = encode(tokenizer, ["Write add. " * 40], ["x = 1\n" * 40], max_length=32)
+    finally:
+        transformers_logger.removeHandler(caplog.handler)
+    assert encoded["attention_mask"].sum().item() == 32
+    assert "longer than the specified maximum sequence length" not in caplog.text

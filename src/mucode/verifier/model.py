@@ -39,9 +39,14 @@ def load_tokenizer(name: str):
     return tokenizer
 
 
+def _length(tokenizer, text: str) -> int:
+    """Tokens in ``text``; measuring a long text is not a model input, so no warning."""
+    return len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+
 def _cut(tokenizer, text: str, n_tokens: int) -> str:
     """``text`` up to the end of its ``n_tokens``-th token."""
-    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     offsets = encoded["offset_mapping"]
     if len(offsets) <= n_tokens:
         return text
@@ -54,8 +59,7 @@ def encode(tokenizer, prompts: Sequence[str], codes: Sequence[str], max_length: 
     firsts, seconds = [], []
     for prompt, code in zip(prompts, codes, strict=True):
         segment = code_segment(code)
-        n_prompt = len(tokenizer(prompt, add_special_tokens=False)["input_ids"])
-        n_code = len(tokenizer(segment, add_special_tokens=False)["input_ids"])
+        n_prompt, n_code = (_length(tokenizer, text) for text in (prompt, segment))
         if n_prompt + n_code > budget:
             keep_code = min(n_code, max(budget - n_prompt, int(budget * CODE_SHARE)))
             segment = _cut(tokenizer, segment, keep_code)
