@@ -8,10 +8,12 @@ import sys
 
 import pytest
 
+from mucode.commands.report import write_report
+from mucode.errors import ConfigError
 from mucode.jsonl import write_jsonl
 from mucode.manifest import MANIFEST
 from mucode.records import Completion, Message, Status, Turn, Verdict
-from mucode.report.runs import load_run
+from mucode.report.runs import load_run, unpaired
 from mucode.report.tables import tables, to_markdown
 from mucode.search.records import SearchEpisode, SearchTurn
 from mucode.search.run import SEARCHES
@@ -74,3 +76,23 @@ def test_a_directory_that_is_not_a_search_run_is_a_clear_error(tmp_path):
     done = subprocess.run([sys.executable, "-m", "mucode", "report", str(tmp_path)],
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert done.returncode == 2 and "is not a `mucode search` run directory" in done.stderr
+
+
+def test_two_runs_for_the_same_cell_are_refused_not_overwritten(tmp_path):
+    first = write_run(tmp_path / "first", "pt", 1, [[True]])
+    second = write_run(tmp_path / "second", "pt", 1, [[False]])
+    with pytest.raises(ConfigError, match="would fill the same cell"):
+        tables([load_run(first), load_run(second)])
+
+
+def test_runs_over_different_problems_are_flagged_as_unpaired(tmp_path):
+    full = write_run(tmp_path / "full", "pt", 1, [[True], [True]])
+    partial = write_run(tmp_path / "partial", "rand", 1, [[True]])
+    assert unpaired([load_run(full), load_run(partial)]) == [
+        "humaneval: the runs searched different problems (full 2, partial 1), "
+        "so their accuracies are not a paired comparison"
+    ]
+    same_problems = write_run(tmp_path / "same", "rand", 2, [[False], [True]])
+    assert unpaired([load_run(full), load_run(same_problems)]) == []
+    report = write_report([load_run(full), load_run(partial)], tmp_path / "report")
+    assert "> **Warning:** humaneval: the runs searched different problems" in report.read_text()

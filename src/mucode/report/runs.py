@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ class SearchRunResult:
     temperature: float
     model: str
     summary: SearchSummary
+    tasks: frozenset[str]  # the problems it searched
 
     @property
     def upper_bound(self) -> bool:
@@ -64,4 +66,18 @@ def load_run(path: Path) -> SearchRunResult:
         select=search["select"], n=search["n"], turns=search["turns"],
         temperature=search["sampling"]["temperature"], model=_model_label(config["generator"]),
         summary=summarize(episodes, search["turns"], search["n"]),
+        tasks=frozenset(e.task_id for e in episodes),
     )  # fmt: skip
+
+
+def unpaired(runs: Sequence[SearchRunResult]) -> list[str]:
+    """A warning per benchmark whose runs did not all search the same problems (a run
+    still in progress, or different --tasks/--limit): their rows are not comparable."""
+    warnings = []
+    for benchmark in dict.fromkeys(r.benchmark for r in runs):
+        same = [r for r in runs if r.benchmark == benchmark]
+        if len({r.tasks for r in same}) > 1:
+            counts = ", ".join(f"{r.path.name} {len(r.tasks)}" for r in same)
+            warnings.append(f"{benchmark}: the runs searched different problems ({counts}), "
+                            "so their accuracies are not a paired comparison")  # fmt: skip
+    return warnings
