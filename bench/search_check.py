@@ -1,0 +1,66 @@
+"""Re-count a search run from its raw JSON lines, without mucode's own code.
+
+    python bench/search_check.py RUN_DIR [RUN_DIR ...]
+
+An independent check of the numbers `mucode search` and `mucode report` print: per run
+directory, one JSON line with the searches, the hidden-test accuracy of the kept code
+after each turn (a search that stopped keeps its last code), turns used, answers and
+tokens, and the number of stopping-rule violations (a search must stop exactly when its
+kept code passes the public tests, or at the last turn), which should be 0. Compare
+`accuracy_by_turn` with the run's summary.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def _passed(verdict: dict | None) -> bool:
+    return bool(verdict) and verdict["status"] == "passed"
+
+
+def check(run_dir: Path) -> dict:
+    """Counts and per-turn accuracy of one search run directory."""
+    config = json.loads((run_dir / "manifest.json").read_text())["config"]["search"]
+    horizon = config["turns"]
+    searches = [json.loads(line) for line in (run_dir / "searches.jsonl").open() if line.strip()]
+    kept_by_search = [
+        [turn["candidates"][turn["selected"]] for turn in search["turns"]] for search in searches
+    ]
+    accuracy = []
+    for t in range(horizon):
+        solved = [bool(kept) and _passed(kept[min(t, len(kept) - 1)]["oracle"])
+                  for kept in kept_by_search]  # fmt: skip
+        accuracy.append(round(sum(solved) / len(solved), 4))
+    violations = 0
+    for search, kept in zip(searches, kept_by_search, strict=True):
+        stops = [_passed(k["public"]) for k in kept]
+        if search.get("context_full"):
+            continue  # ended early by the context: no rule to check
+        violations += any(stops[:-1]) or (len(kept) < horizon and not stops[-1])
+    candidates = [c for search in searches for turn in search["turns"] for c in turn["candidates"]]
+    return {
+        "run": str(run_dir),
+        "select": config["select"],
+        "n": config["n"],
+        "searches": len(searches),
+        "problems": len({s["task_id"] for s in searches}),
+        "accuracy_by_turn": accuracy,
+        "mean_turns": round(sum(map(len, kept_by_search)) / len(searches), 3),
+        "answers": len(candidates),
+        "tokens": sum(c["completion"]["completion_tokens"] for c in candidates),
+        "stop_rule_violations": violations,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dirs", nargs="+", type=Path)
+    for run_dir in parser.parse_args().run_dirs:
+        print(json.dumps(check(run_dir)))
+
+
+if __name__ == "__main__":
+    main()
