@@ -48,15 +48,14 @@ def grid(runs: Sequence[SearchRunResult], title: str,
     ordered = sorted(runs, key=lambda r: (r.upper_bound, _method_rank(r.select), r.model))
     rows = tuple(dict.fromkeys(_row_label(r, runs) for r in ordered))
     columns = tuple(sorted({(r.benchmark, r.n) for r in runs}))
-    cells: dict[tuple[str, tuple[str, int]], MeanCI] = {}
     filled_by: dict[tuple[str, tuple[str, int]], SearchRunResult] = {}
     for run in ordered:
         key = (_row_label(run, runs), (run.benchmark, run.n))
         if key in filled_by:
             raise ConfigError(f"{filled_by[key].path} and {run.path} would fill the same cell "
                               f"({key[0]}, {_header(key[1])}); report them separately")  # fmt: skip
-        cells[key], filled_by[key] = pick(run), run
-    return Grid(title, rows, columns, cells)
+        filled_by[key] = run
+    return Grid(title, rows, columns, {key: pick(run) for key, run in filled_by.items()})
 
 
 def tables(runs: Sequence[SearchRunResult]) -> list[Grid]:
