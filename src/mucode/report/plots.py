@@ -47,7 +47,7 @@ def accuracy_vs_n(runs: Sequence[SearchRunResult], path: Path) -> Path:
         axes.errorbar([r.n + shift for r in members], [f.mean for f in finals], yerr=errors,
                       marker="o", capsize=3, label=f"{benchmark} {select}")  # fmt: skip
     axes.set(xlabel="N (candidates per turn)", ylabel="BoN accuracy after the last turn",
-             title="accuracy vs N", xticks=sorted({r.n for r in runs}),
-             ylim=(-0.02, 1.02))  # fmt: skip
+             title="accuracy vs N", xticks=sorted({r.n for r in runs}), ylim=(-0.02, 1.02),
+             xlim=(min(r.n for r in runs) - 0.5, max(r.n for r in runs) + 0.5))  # fmt: skip
     axes.legend(fontsize="small")
     return save_png(figure, path)
