@@ -5,7 +5,8 @@
 An independent check of the numbers `mucode search` and `mucode report` print: per run
 directory, one JSON line with the searches, the hidden-test accuracy of the kept code
 after each turn (a search that stopped keeps its last code), turns used, answers and
-tokens, and the number of stopping-rule violations (a search must stop exactly when its
+tokens, pass@1 and pass@N of the first-turn candidates (per problem, then averaged), and
+the number of stopping-rule violations (a search must stop exactly when its
 kept code passes the public tests, or at the last turn), which should be 0. Compare
 `accuracy_by_turn` with the run's summary.json.
 """
@@ -14,11 +15,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+from collections import defaultdict
 from pathlib import Path
 
 
 def _passed(verdict: dict | None) -> bool:
     return bool(verdict) and verdict["status"] == "passed"
+
+
+def _first_turn_pass_at(searches: list[dict], k: int) -> float:
+    """1 - C(n - c, k) / C(n, k) per problem over its first-turn candidates, then the mean."""
+    first = defaultdict(list)
+    for search in searches:
+        first[search["task_id"]] += search["turns"][0]["candidates"] if search["turns"] else []
+    scores = []
+    for candidates in first.values():
+        n, c = len(candidates), sum(_passed(x["oracle"]) for x in candidates)
+        scores.append(1 - math.comb(n - c, k) / math.comb(n, k) if n >= k else 0.0)
+    return round(sum(scores) / len(scores), 4)
 
 
 def check(run_dir: Path) -> dict:
@@ -51,6 +66,8 @@ def check(run_dir: Path) -> dict:
         "mean_turns": round(sum(map(len, kept_by_search)) / len(searches), 3),
         "answers": len(candidates),
         "tokens": sum(c["completion"]["completion_tokens"] for c in candidates),
+        "pass@1": _first_turn_pass_at(searches, 1),
+        f"pass@{config['n']}": _first_turn_pass_at(searches, config["n"]),
         "stop_rule_violations": violations,
     }
 

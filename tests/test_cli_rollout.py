@@ -63,10 +63,12 @@ def test_kill_9_then_resume(tmp_path):
 
 def test_changed_settings_are_refused_on_resume(tmp_path):
     out = tmp_path / "run"
-    out.mkdir()
-    (out / "manifest.json").write_text(json.dumps({"config": {"benchmark": "mbpp"}}))
-    done = subprocess.run(_command(out), capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2 and "different settings" in done.stderr
+    no_engine = [*_command(out), "--model", str(tmp_path / "missing.gguf")]
+    first = subprocess.run(no_engine, capture_output=True, text=True, timeout=120)
+    assert first.returncode != 0 and (out / "manifest.json").exists()  # stopped at the engine
+    done = subprocess.run([*no_engine, "--turns", "3"], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 2 and "different settings (rollout)" in done.stderr
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from mucode.cli_options import (
     BackendOption,
     BaseUrl,
     BenchmarkName,
+    CacheRam,
     Context,
     DataDir,
     JsonOutput,
@@ -114,8 +115,9 @@ def _task_ids(tasks: str | None) -> tuple[str, ...] | None:
     return tuple(t.strip() for t in tasks.split(",")) if tasks else None
 
 
-def _engine(parallel: int, threads: int | None, context: int) -> dict:
-    return {"parallel": parallel, "context": context, **({"threads": threads} if threads else {})}
+def _engine(parallel: int, threads: int | None, context: int, cache_ram: int) -> dict:
+    return {"parallel": parallel, "context": context, "cache_ram_mib": cache_ram,
+            **({"threads": threads} if threads else {})}  # fmt: skip
 
 
 @app.command()
@@ -137,6 +139,7 @@ def rollout(
     parallel: Annotated[int, typer.Option(min=1, help="Episodes in flight (llamacpp: its parallel slots).")] = 4,
     threads: Threads = None,
     context: Context = 4096,
+    cache_ram: CacheRam = 8192,
     out: Annotated[Path, typer.Option(help="Run directory; resumed if it exists.")] = Path("runs/rollout"),
     data_dir: DataDir = None,
     workers: Workers = None,
@@ -151,7 +154,7 @@ def rollout(
     config = command.build_run(
         benchmark=benchmark, split=split, limit=limit or None, data_dir=data_dir,
         tasks=_task_ids(tasks),
-        generator=generator_config(backend.value, model, base_url, _engine(parallel, threads, context), adapter),
+        generator=generator_config(backend.value, model, base_url, _engine(parallel, threads, context, cache_ram), adapter),
         rollout=RolloutConfig(turns=turns, samples=samples, concurrency=parallel, sampling=SamplingParams(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)),
         timeout_s=timeout, workers=workers,
@@ -181,6 +184,7 @@ def search(
     parallel: Annotated[int, typer.Option(min=1, help="Searches in flight; llamacpp: its parallel slots.")] = 4,
     threads: Threads = None,
     context: Context = 4096,
+    cache_ram: CacheRam = 8192,
     out: Annotated[Path, typer.Option(help="Run directory; resumed if it exists.")] = Path("runs/search"),
     cache: Annotated[Path | None, typer.Option(help="Answer cache (JSONL) shared by runs: the same request and seed are generated once.")] = None,
     data_dir: DataDir = None,
@@ -198,7 +202,7 @@ def search(
     config = command.build_run(
         benchmark=benchmark, split=split, limit=limit or None, data_dir=data_dir,
         tasks=_task_ids(tasks),
-        generator=generator_config(backend.value, model, base_url, _engine(parallel, threads, context), adapter),
+        generator=generator_config(backend.value, model, base_url, _engine(parallel, threads, context, cache_ram), adapter),
         search=SearchConfig(select=select, n=n, turns=turns, repeats=repeats, concurrency=parallel,
                             sampling=SamplingParams(temperature=temperature, top_p=top_p,
                                                     max_tokens=max_tokens, seed=seed)),

@@ -69,6 +69,15 @@ Seed = Annotated[int, typer.Option(help="Base seed for sampling.")]
 Threads = Annotated[
     int | None, typer.Option(min=1, help="llamacpp: CPU threads (default: all cores).")
 ]
+CacheRam = Annotated[
+    int,
+    typer.Option(
+        "--cache-ram",
+        min=-1,
+        help="llamacpp: host memory that keeps past prompts' KV for reuse, in MiB "
+        "(0 = off, -1 = no limit).",
+    ),
+]
 Context = Annotated[
     int, typer.Option(min=256, help="llamacpp: context window per slot, in tokens.")
 ]

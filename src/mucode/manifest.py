@@ -3,8 +3,10 @@
 A manifest records the resolved config, seed, package versions, git revision (and
 whether the tree was dirty), the host and the start time. Resuming a run with a different
 config is refused, naming the settings that differ, so one directory never mixes two
-setups; each accepted resume with work left is appended under ``resumes`` with its own
-time, git state, versions and host, since code and machine may have changed in between.
+setups. An older manifest is read with today's defaults for settings added since, so an
+upgrade that adds a setting does not strand a run. Each accepted resume with work left is
+appended under ``resumes`` with its own time, git state, versions and host, since code and
+machine may have changed in between.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ValidationError
 
 from mucode.errors import ConfigError
 
@@ -51,28 +55,40 @@ def versions() -> dict[str, str]:
     return found
 
 
-def write_or_check_manifest(run_dir: Path, config: dict[str, Any], work_left: bool = True) -> Path:
+def write_or_check_manifest(run_dir: Path, config: BaseModel, work_left: bool = True) -> Path:
     """Write the manifest of a new run, or check that a resumed run has the same config.
 
     A resume is recorded only when it has ``work_left``: re-running a finished run
     checks its settings and changes nothing."""
     path = Path(run_dir) / MANIFEST
+    current = config.model_dump(mode="json")
     if path.exists():
-        previous = json.loads(path.read_text())["config"]
-        changed = sorted(k for k in set(previous) | set(config) if previous.get(k) != config.get(k))
+        info = json.loads(path.read_text())
+        previous = _with_todays_defaults(type(config), info["config"], path)
+        changed = sorted(k for k in previous.keys() | current.keys()
+                         if previous.get(k) != current.get(k))  # fmt: skip
         if changed:
             raise ConfigError(
                 f"{run_dir} holds a run with different settings ({', '.join(changed)}); "
                 "resume it with the same settings or choose a new --out"
             )
         if work_left:
-            info = json.loads(path.read_text())
             info.setdefault("resumes", []).append(_provenance())
             _write_atomically(path, info)
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(path, {"config": config, **_provenance()})
+    _write_atomically(path, {"config": current, **_provenance()})
     return path
+
+
+def _with_todays_defaults(kind: type[BaseModel], recorded: dict[str, Any], path: Path) -> dict:
+    try:
+        return kind.model_validate(recorded).model_dump(mode="json")
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(map(str, error['loc']))}: {error['msg']}"
+                             for error in e.errors())  # fmt: skip
+        raise ConfigError(f"{path} records settings this version of mucode cannot read "
+                          f"({problems}); choose a new --out") from e  # fmt: skip
 
 
 def _provenance() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -10,7 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from mucode.errors import ConfigError
 from mucode.generation import make_generator
-from mucode.generation.config import GeneratorConfig, VLLMConfig
+from mucode.generation.config import GeneratorConfig, LlamaCppConfig, VLLMConfig
 
 
 def test_configs_are_told_apart_by_backend_and_reject_typos():
@@ -51,3 +52,38 @@ def test_cli_help_imports_no_engine():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_llamacpp_settings_reach_the_engine_params(tmp_path):
+    pytest.importorskip("xllamacpp", reason="install the cpu extra: pip install -e '.[cpu]'")
+    from mucode.generation.llamacpp import server_params
+
+    config = LlamaCppConfig(parallel=3, context=1024, threads=1, cache_ram_mib=0)
+    params = server_params(config, tmp_path / "model.gguf")
+    assert params.model.path == str(tmp_path / "model.gguf")
+    assert (params.n_parallel, params.n_ctx, params.cache_ram_mib) == (3, 3072, 0)
+    assert params.cpuparams.n_threads == params.cpuparams_batch.n_threads == 1
+
+
+def test_engine_options_from_the_command_line_are_recorded_in_the_manifest(tmp_path):
+    out = tmp_path / "run"
+    command = [
+        sys.executable,
+        "-m",
+        "mucode",
+        "rollout",
+        "--limit",
+        "1",
+        "--cache-ram",
+        "256",
+        "--threads",
+        "1",
+        "--model",
+        str(tmp_path / "missing.gguf"),
+        "--out",
+        str(out),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "missing.gguf" in done.stderr  # stops at the engine
+    generator = json.loads((out / "manifest.json").read_text())["config"]["generator"]
+    assert (generator["cache_ram_mib"], generator["threads"]) == (256, 1)

@@ -44,7 +44,7 @@ def run(config: RolloutRun, out: Path) -> RolloutSummary:
     """Resolve problems, check the manifest, start engine and sandbox, roll out."""
     problems = config.problems()
     left = rollouts_left(problems, config.rollout.samples, out)
-    write_or_check_manifest(out, config.model_dump(mode="json"), work_left=left > 0)
+    write_or_check_manifest(out, config, work_left=left > 0)
     if not left:  # finished earlier: no engine, no sandbox
         return summarize_rollouts(out / TRAJECTORIES, config.rollout.turns, StepStats(), 0.0)
     generator = make_generator(config.generator)

@@ -90,7 +90,7 @@ def run(
     """
     problems = config.problems()
     left = searches_left(problems, config.search.repeats, out)
-    write_or_check_manifest(out, config.model_dump(mode="json"), work_left=left > 0)
+    write_or_check_manifest(out, config, work_left=left > 0)
     searcher = None
     started = time.perf_counter()
     if left:

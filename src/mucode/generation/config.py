@@ -17,6 +17,9 @@ class LlamaCppConfig(BaseModel):
     parallel: int = Field(4, ge=1, description="Requests decoded together (server slots).")
     context: int = Field(4096, ge=256, description="Context length per slot, in tokens.")
     threads: int | None = Field(None, ge=1, description="CPU threads; default: all cores.")
+    cache_ram_mib: int = Field(
+        8192, ge=-1, description="Host memory for past prompts' KV, MiB (0 = off, -1 = no limit)."
+    )
 
 
 class OpenAIConfig(BaseModel):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 from mucode.errors import ContextFull, GenerationError
 from mucode.generation.base import SamplingParams, expand_requests, regroup
@@ -27,15 +29,7 @@ class LlamaCppGenerator:
         )
         self.config = config
         self.model_path = resolve_model(config.model)
-        params = xllamacpp.CommonParams()
-        params.model.path = str(self.model_path)
-        params.n_parallel = config.parallel
-        params.n_ctx = config.context * config.parallel
-        threads = config.threads or os.cpu_count() or 1
-        params.cpuparams.n_threads = threads
-        params.cpuparams_batch.n_threads = threads
-        params.verbosity = -1
-        self._server = xllamacpp.Server(params)
+        self._server = xllamacpp.Server(server_params(config, self.model_path))
         self._pool = ThreadPoolExecutor(max_workers=config.parallel)
 
     @property
@@ -73,6 +67,22 @@ class LlamaCppGenerator:
         """Stop the request threads and free the model."""
         self._pool.shutdown()
         del self._server
+
+
+def server_params(config: LlamaCppConfig, model_path: Path) -> Any:
+    """The engine's ``xllamacpp.CommonParams`` for ``config``: slots, context, threads, cache."""
+    import xllamacpp
+
+    params = xllamacpp.CommonParams()
+    params.model.path = str(model_path)
+    params.n_parallel = config.parallel
+    params.n_ctx = config.context * config.parallel
+    threads = config.threads or os.cpu_count() or 1
+    params.cpuparams.n_threads = threads
+    params.cpuparams_batch.n_threads = threads
+    params.cache_ram_mib = config.cache_ram_mib
+    params.verbosity = -1
+    return params
 
 
 def _request(conversation: Sequence[Message], sampling: SamplingParams, seed: int) -> dict:

@@ -10,13 +10,18 @@ from mucode.plotting import pyplot, save_png
 from mucode.report.runs import SearchRunResult
 
 
+def _dodge(index: int, count: int, width: float = 0.2) -> float:
+    """Horizontal offset of line ``index`` of ``count``, so error bars do not overlap."""
+    return (index - (count - 1) / 2) * width / max(count - 1, 1)
+
+
 def accuracy_vs_turn(runs: Sequence[SearchRunResult], path: Path) -> Path:
-    """One line per run with 95% intervals as error bars."""
+    """One line per run with 95% intervals as error bars, shifted apart a little."""
     plt = pyplot()
     figure, axes = plt.subplots(figsize=(6, 4))
-    for run in runs:
+    for index, run in enumerate(runs):
         points = run.summary.accuracy_by_turn
-        turns = range(1, len(points) + 1)
+        turns = [turn + _dodge(index, len(runs)) for turn in range(1, len(points) + 1)]
         errors = [[p.mean - p.low for p in points], [p.high - p.mean for p in points]]
         style = "--" if run.upper_bound else "-"
         axes.errorbar(turns, [p.mean for p in points], yerr=errors, fmt=style, marker="o",
@@ -28,20 +33,21 @@ def accuracy_vs_turn(runs: Sequence[SearchRunResult], path: Path) -> Path:
 
 
 def accuracy_vs_n(runs: Sequence[SearchRunResult], path: Path) -> Path:
-    """Final-turn accuracy against N, one line per (benchmark, method)."""
+    """Final-turn accuracy against N, one line per (benchmark, method), shifted apart."""
     plt = pyplot()
     lines: dict[tuple[str, str], list[SearchRunResult]] = defaultdict(list)
     for run in runs:
         lines[(run.benchmark, run.select)].append(run)
     figure, axes = plt.subplots(figsize=(6, 4))
-    for (benchmark, select), members in sorted(lines.items()):
+    for index, ((benchmark, select), members) in enumerate(sorted(lines.items())):
         members.sort(key=lambda r: r.n)
         finals = [r.summary.accuracy_by_turn[-1] for r in members]
         errors = [[f.mean - f.low for f in finals], [f.high - f.mean for f in finals]]
-        axes.errorbar([r.n for r in members], [f.mean for f in finals], yerr=errors, marker="o",
-                      capsize=3, label=f"{benchmark} {select}")  # fmt: skip
+        shift = _dodge(index, len(lines))
+        axes.errorbar([r.n + shift for r in members], [f.mean for f in finals], yerr=errors,
+                      marker="o", capsize=3, label=f"{benchmark} {select}")  # fmt: skip
     axes.set(xlabel="N (candidates per turn)", ylabel="BoN accuracy after the last turn",
-             title="accuracy vs N", xticks=sorted({r.n for r in runs}),
-             ylim=(-0.02, 1.02))  # fmt: skip
+             title="accuracy vs N", xticks=sorted({r.n for r in runs}), ylim=(-0.02, 1.02),
+             xlim=(min(r.n for r in runs) - 0.5, max(r.n for r in runs) + 0.5))  # fmt: skip
     axes.legend(fontsize="small")
     return save_png(figure, path)

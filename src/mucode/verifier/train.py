@@ -166,10 +166,10 @@ def train_verifier(config: VerifierTrainConfig, out: Path) -> dict[str, Any]:
     """
     out = Path(out)
     if (out / METADATA).exists():
-        write_or_check_manifest(out, config.model_dump(mode="json"))  # same settings only
+        write_or_check_manifest(out, config)  # same settings only
         return json.loads((out / METADATA).read_text())
     data = training_data(config)  # bad data fails here: before the manifest and slow imports
-    write_or_check_manifest(out, config.model_dump(mode="json"))
+    write_or_check_manifest(out, config)
     from mucode.verifier.trainer import VerifierCollator, VerifierTrainer
 
     tokenizer = load_tokenizer(resolve_backbone(config.base))
