@@ -1,5 +1,12 @@
 """Typed errors. Every message names the value, what was expected, and how to fix it."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class MucodeError(Exception):
     """Base class of every error mucode raises on purpose."""
@@ -23,3 +30,10 @@ class GenerationError(MucodeError):
 
 class ContextFull(GenerationError):
     """A conversation no longer fits the engine's context window; its episode must end."""
+
+
+def validation_problems(error: ValidationError) -> str:
+    """Pydantic's errors as one line: ``field.path: message; ...``."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in e['loc']) or 'value'}: {e['msg']}" for e in error.errors()
+    )

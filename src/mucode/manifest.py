@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from mucode.errors import ConfigError
+from mucode.errors import ConfigError, validation_problems
 
 MANIFEST = "manifest.json"
 _PACKAGES = ("mucode", "xllamacpp", "openai", "torch", "transformers", "accelerate", "peft",
@@ -85,10 +85,8 @@ def _with_todays_defaults(kind: type[BaseModel], recorded: dict[str, Any], path:
     try:
         return kind.model_validate(recorded).model_dump(mode="json")
     except ValidationError as e:
-        problems = "; ".join(f"{'.'.join(map(str, error['loc']))}: {error['msg']}"
-                             for error in e.errors())  # fmt: skip
         raise ConfigError(f"{path} records settings this version of mucode cannot read "
-                          f"({problems}); choose a new --out") from e  # fmt: skip
+                          f"({validation_problems(e)}); choose a new --out") from e  # fmt: skip
 
 
 def _provenance() -> dict[str, Any]:

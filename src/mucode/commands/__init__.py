@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from mucode.errors import ConfigError
+from mucode.errors import ConfigError, validation_problems
 
 
 def invalid_options(command: str, error: ValidationError) -> ConfigError:
     """A readable ``ConfigError`` naming each bad option, in place of pydantic's report."""
-    problems = "; ".join(
-        f"{'.'.join(str(part) for part in e['loc']) or 'value'}: {e['msg']}" for e in error.errors()
-    )
-    return ConfigError(f"invalid {command} options: {problems}")
+    return ConfigError(f"invalid {command} options: {validation_problems(error)}")
 
 
 def context_full_warning(count: int, episodes: str) -> str:
