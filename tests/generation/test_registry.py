@@ -67,22 +67,9 @@ def test_llamacpp_settings_reach_the_engine_params(tmp_path):
 
 def test_engine_options_from_the_command_line_are_recorded_in_the_manifest(tmp_path):
     out = tmp_path / "run"
-    command = [
-        sys.executable,
-        "-m",
-        "mucode",
-        "rollout",
-        "--limit",
-        "1",
-        "--cache-ram",
-        "256",
-        "--threads",
-        "1",
-        "--model",
-        str(tmp_path / "missing.gguf"),
-        "--out",
-        str(out),
-    ]
+    missing = str(tmp_path / "missing.gguf")
+    command = [sys.executable, "-m", "mucode", "rollout", "--limit", "1", "--cache-ram", "256",
+               "--threads", "1", "--model", missing, "--out", str(out)]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "missing.gguf" in done.stderr  # stops at the engine
     generator = json.loads((out / "manifest.json").read_text())["config"]["generator"]
