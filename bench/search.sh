@@ -16,4 +16,4 @@ for select in rand pt lv pt+lv; do
         --out "bench/runs/search-humaneval-${select/+/-}-n5"
 done
 mucode search "${common[@]}" --select pt -n 1 --temperature 0 --out bench/runs/search-humaneval-greedy-n1
-mucode report bench/runs/search-humaneval-* --out bench/runs/report-humaneval
+mucode report bench/runs/search-humaneval-*/ --out bench/runs/report-humaneval

@@ -13,6 +13,7 @@ from mucode.errors import ConfigError
 from mucode.jsonl import write_jsonl
 from mucode.manifest import MANIFEST
 from mucode.records import Completion, Message, Status, Turn, Verdict
+from mucode.report.plots import _colours, _markers
 from mucode.report.runs import load_run, unpaired
 from mucode.report.tables import tables, to_markdown
 from mucode.search.records import SearchEpisode, SearchTurn
@@ -70,6 +71,13 @@ def test_the_report_command_writes_markdown_and_plots(run_dirs, tmp_path):
     assert "ov [upper bound] N=2" in done.stdout
     for png in ("accuracy_vs_turn.png", "accuracy_vs_n.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_method_keeps_its_colour_across_n_and_the_marker_tells_n_apart(tmp_path):
+    cells = [("pt5", "pt", 5), ("rand", "rand", 5), ("pt1", "pt", 1)]
+    runs = [load_run(write_run(tmp_path / name, select, n, [[True]])) for name, select, n in cells]
+    assert _colours(runs) == {("humaneval", "pt"): "C0", ("humaneval", "rand"): "C1"}
+    assert _markers(runs) == {1: "o", 5: "s"}
 
 
 def test_a_directory_that_is_not_a_search_run_is_a_clear_error(tmp_path):
