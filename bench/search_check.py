@@ -1,6 +1,6 @@
 """Re-count a search run from its raw JSON lines, without mucode's own code.
 
-    python bench/search_check.py RUN_DIR [RUN_DIR ...]
+    python bench/search_check.py RUN_DIR [RUN_DIR ...] [--paired]
 
 An independent check of the numbers `mucode search` and `mucode report` print: per run
 directory, one JSON line with the searches, the hidden-test accuracy of the kept code
@@ -8,12 +8,14 @@ after each turn (a search that stopped keeps its last code), turns used, answers
 tokens, pass@1 and pass@N of the first-turn candidates (per problem, then averaged), and
 the number of stopping-rule violations (a search must stop exactly when its
 kept code passes the public tests, or at the last turn), which should be 0. Compare
-`accuracy_by_turn` with the run's summary.json.
+`accuracy_by_turn` with the run's summary.json. With `--paired`, one more line per pair
+of runs: how many searches (problem, repeat) only one of the two solved after the last turn.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 from collections import defaultdict
@@ -36,11 +38,32 @@ def _first_turn_pass_at(searches: list[dict], k: int) -> float:
     return round(sum(scores) / len(scores), 4)
 
 
+def _searches(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "searches.jsonl").open() if line.strip()]
+
+
+def _solved_at_the_end(run_dir: Path) -> set[tuple[str, int]]:
+    """(task_id, repeat) of the searches whose last kept code passed the hidden tests."""
+    solved = set()
+    for search in _searches(run_dir):
+        last = search["turns"][-1] if search["turns"] else None
+        if last and _passed(last["candidates"][last["selected"]]["oracle"]):
+            solved.add((search["task_id"], search["repeat"]))
+    return solved
+
+
+def paired(a: Path, b: Path) -> dict:
+    """Searches solved by only one of two runs over the same problems."""
+    solved_a, solved_b = _solved_at_the_end(a), _solved_at_the_end(b)
+    return {"a": str(a), "b": str(b), "only_a": len(solved_a - solved_b),
+            "only_b": len(solved_b - solved_a), "both": len(solved_a & solved_b)}  # fmt: skip
+
+
 def check(run_dir: Path) -> dict:
     """Counts and per-turn accuracy of one search run directory."""
     config = json.loads((run_dir / "manifest.json").read_text())["config"]["search"]
     horizon = config["turns"]
-    searches = [json.loads(line) for line in (run_dir / "searches.jsonl").open() if line.strip()]
+    searches = _searches(run_dir)
     kept_by_search = [
         [turn["candidates"][turn["selected"]] for turn in search["turns"]] for search in searches
     ]
@@ -75,8 +98,13 @@ def check(run_dir: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dirs", nargs="+", type=Path)
-    for run_dir in parser.parse_args().run_dirs:
+    parser.add_argument("--paired", action="store_true", help="compare every pair of runs")
+    args = parser.parse_args()
+    for run_dir in args.run_dirs:
         print(json.dumps(check(run_dir)))
+    if args.paired:
+        for a, b in itertools.combinations(args.run_dirs, 2):
+            print(json.dumps(paired(a, b)))
 
 
 if __name__ == "__main__":
