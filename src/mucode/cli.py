@@ -198,7 +198,9 @@ def search(
     from mucode.search.run import SearchConfig
 
     if n > 1 and temperature == 0:
-        console.print("[yellow]warning:[/] N > 1 at temperature 0: the candidates will be identical")
+        console.print(
+            "[yellow]warning:[/] N > 1 at temperature 0: the candidates will be identical"
+        )
     config = command.build_run(
         benchmark=benchmark, split=split, limit=limit or None, data_dir=data_dir,
         tasks=_task_ids(tasks),
@@ -273,8 +275,13 @@ def sandbox_run(
     raise typer.Exit(0 if passed else 1)
 
 
-RolloutDirs = Annotated[list[Path], typer.Option("--rollouts", help="A `mucode rollout` run directory; repeat for several.")]
-VerifierDir = Annotated[Path, typer.Option("--verifier", help="Directory written by `mucode verifier train`.")]
+RolloutDirs = Annotated[
+    list[Path],
+    typer.Option("--rollouts", help="A `mucode rollout` run directory; repeat for several."),
+]
+VerifierDir = Annotated[
+    Path, typer.Option("--verifier", help="Directory written by `mucode verifier train`.")
+]
 ScoreBatch = Annotated[int, typer.Option(min=1, help="Pairs per forward pass.")]
 
 
@@ -354,7 +361,9 @@ def verifier_eval(
     target = out or verifier / f"eval-{rollouts[0].name}"
     report = command.run_eval(verifier, rollouts, command.parse_ns(best_of), target, batch_size)
     console.print(command.report_table(report, f"verifier on {', '.join(map(str, rollouts))}"))
-    console.print(f"report: {target / 'report.json'}, plot: {target / 'report.png'}", highlight=False)
+    console.print(
+        f"report: {target / 'report.json'}, plot: {target / 'report.png'}", highlight=False
+    )
     if json_output:
         print(json.dumps(report.to_dict()))
 

@@ -26,7 +26,7 @@ from mucode.errors import ConfigError, validation_problems
 
 MANIFEST = "manifest.json"
 _PACKAGES = ("mucode", "xllamacpp", "openai", "torch", "transformers", "accelerate", "peft",
-             "trl", "vllm", "scikit-learn")
+             "trl", "vllm", "scikit-learn")  # fmt: skip
 
 
 def git_state() -> dict[str, Any]:

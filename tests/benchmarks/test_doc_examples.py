@@ -20,7 +20,7 @@ def _prompt(doc: str, name: str = "f") -> str:
         ("    * f(3) == (1, 2)", "assert f(3) == (1, 2)"),
         ("    f('1234') = '4321'", "assert f('1234') == '4321'"),
         ("    f('x') returns 'y'", "assert f('x') == 'y'"),
-        ("    f(15)   # returns \"db1111db\"", "assert f(15) == 'db1111db'"),
+        ('    f(15)   # returns "db1111db"', "assert f(15) == 'db1111db'"),
         ("    f(1, 19) ->19 - 5 - 6 = 8", "assert f(1, 19) == 8"),
         ("    f([\n      [1, 2],\n    ], 1) == [(0, 0)]", "assert f([[1, 2]], 1) == [(0, 0)]"),
         ("    f(a) => False\n    f('aa') => False", "assert f('aa') == False"),  # a: no name

@@ -4,9 +4,7 @@ from mucode.benchmarks import BENCHMARKS, format_prompt, get_problem, load_probl
 
 
 def _problems(name, data_dir):
-    return [
-        p for split in BENCHMARKS[name].splits for p in load_problems(name, split, data_dir)
-    ]
+    return [p for split in BENCHMARKS[name].splits for p in load_problems(name, split, data_dir)]
 
 
 @pytest.mark.parametrize("name", sorted(BENCHMARKS))

@@ -61,8 +61,10 @@ def test_bwrap_binds_back_interpreter_dirs_under_tmp(tmp_path):
     require_launcher("bwrap")
     (tmp_path / "probe_module.py").write_text("VALUE = 42\n")
     prefix, _ = bwrap_command(16, python_dirs=["/usr", str(tmp_path)])
-    script = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import probe_module, os; " \
-             "print(probe_module.VALUE, sorted(os.listdir('/tmp')))"
+    script = (
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import probe_module, os; "
+        "print(probe_module.VALUE, sorted(os.listdir('/tmp')))"
+    )
     done = subprocess.run([*prefix, "/usr/bin/python3", "-I", "-c", script],
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert done.returncode == 0, done.stderr

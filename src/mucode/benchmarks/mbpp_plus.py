@@ -49,7 +49,7 @@ _ASSERT_FIXES: dict[str, dict[str, str | None]] = {
     },
 }
 
-_CHECK = '''\
+_CHECK = """\
 def _mucode_plus_check():
     import copy
     import math
@@ -99,7 +99,7 @@ def _mucode_plus_check():
 
 _mucode_plus_check()
 del _mucode_plus_check
-'''
+"""
 
 
 def build_mbpp_plus(rows: list[RawRow]) -> list[Problem]:

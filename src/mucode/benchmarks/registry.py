@@ -92,9 +92,7 @@ def get_info(name: str) -> BenchmarkInfo:
     try:
         return BENCHMARKS[name]
     except (KeyError, TypeError):
-        raise ConfigError(
-            f"unknown benchmark {name!r}; choose from {sorted(BENCHMARKS)}"
-        ) from None
+        raise ConfigError(f"unknown benchmark {name!r}; choose from {sorted(BENCHMARKS)}") from None
 
 
 def check_split(info: BenchmarkInfo, split: str | None) -> str:

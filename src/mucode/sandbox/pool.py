@@ -123,9 +123,7 @@ class Sandbox:
         self._tmpfs_mb = tmpfs_mb
         count = workers or os.cpu_count() or 1
         first, hello, self.launcher = self._first_worker(requested_launcher(launcher))
-        self._workers = [first] + [
-            _WorkerProcess(tmpfs_mb, self._bwrap) for _ in range(count - 1)
-        ]
+        self._workers = [first] + [_WorkerProcess(tmpfs_mb, self._bwrap) for _ in range(count - 1)]
         hellos = [hello] + [w.hello() for w in self._workers[1:]]
         self.info = SandboxInfo(
             layers=tuple(hellos[0]["layers"]), missing=hellos[0]["missing"],
