@@ -42,31 +42,29 @@ def _searches(run_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (run_dir / "searches.jsonl").open() if line.strip()]
 
 
-def _solved_at_the_end(run_dir: Path) -> set[tuple[str, int]]:
+def _kept(search: dict) -> list[dict]:
+    """The kept candidate of each turn of one search."""
+    return [turn["candidates"][turn["selected"]] for turn in search["turns"]]
+
+
+def _solved_at_the_end(searches: list[dict]) -> set[tuple[str, int]]:
     """(task_id, repeat) of the searches whose last kept code passed the hidden tests."""
-    solved = set()
-    for search in _searches(run_dir):
-        last = search["turns"][-1] if search["turns"] else None
-        if last and _passed(last["candidates"][last["selected"]]["oracle"]):
-            solved.add((search["task_id"], search["repeat"]))
-    return solved
+    return {(search["task_id"], search["repeat"]) for search in searches
+            if (kept := _kept(search)) and _passed(kept[-1]["oracle"])}  # fmt: skip
 
 
-def paired(a: Path, b: Path) -> dict:
+def paired(a: Path, b: Path, solved: dict[Path, set[tuple[str, int]]]) -> dict:
     """Searches solved by only one of two runs over the same problems."""
-    solved_a, solved_b = _solved_at_the_end(a), _solved_at_the_end(b)
+    solved_a, solved_b = solved[a], solved[b]
     return {"a": str(a), "b": str(b), "only_a": len(solved_a - solved_b),
             "only_b": len(solved_b - solved_a), "both": len(solved_a & solved_b)}  # fmt: skip
 
 
-def check(run_dir: Path) -> dict:
-    """Counts and per-turn accuracy of one search run directory."""
+def check(run_dir: Path, searches: list[dict]) -> dict:
+    """Counts and per-turn accuracy of one search run directory and its searches."""
     config = json.loads((run_dir / "manifest.json").read_text())["config"]["search"]
     horizon = config["turns"]
-    searches = _searches(run_dir)
-    kept_by_search = [
-        [turn["candidates"][turn["selected"]] for turn in search["turns"]] for search in searches
-    ]
+    kept_by_search = [_kept(search) for search in searches]
     accuracy = []
     for t in range(horizon):
         solved = [bool(kept) and _passed(kept[min(t, len(kept) - 1)]["oracle"])
@@ -100,11 +98,13 @@ def main() -> None:
     parser.add_argument("run_dirs", nargs="+", type=Path)
     parser.add_argument("--paired", action="store_true", help="compare every pair of runs")
     args = parser.parse_args()
+    searches = {run_dir: _searches(run_dir) for run_dir in args.run_dirs}
     for run_dir in args.run_dirs:
-        print(json.dumps(check(run_dir)))
+        print(json.dumps(check(run_dir, searches[run_dir])))
     if args.paired:
+        solved = {run_dir: _solved_at_the_end(searches[run_dir]) for run_dir in args.run_dirs}
         for a, b in itertools.combinations(args.run_dirs, 2):
-            print(json.dumps(paired(a, b)))
+            print(json.dumps(paired(a, b, solved)))
 
 
 if __name__ == "__main__":
