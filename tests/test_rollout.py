@@ -70,6 +70,15 @@ def test_block_cut_at_the_token_limit_keeps_its_code(sandbox, add_problem, tmp_p
     assert trajectory.turns[0].public.passed and len(trajectory.turns) == 1
 
 
+def test_the_block_that_defines_the_entry_point_is_the_one_judged(sandbox, add_problem, tmp_path):
+    helper_first = "```python\ndef sub(a, b):\n    return a - b\n```\nand\n" + RIGHT
+    generator = ScriptedGenerator.by_turn([helper_first])
+    summary = run_rollouts([add_problem], generator, sandbox, RolloutConfig(turns=2), tmp_path)
+    (trajectory,) = read_trajectories(summary.path)
+    assert trajectory.turns[0].code == RIGHT.strip("`\n").removeprefix("python\n")
+    assert trajectory.turns[0].oracle.passed
+
+
 def fills_the_context_after(turns: int):
     """A script that answers WRONG until the conversation holds ``turns`` answers, then
     behaves like an engine whose context window the conversation has outgrown."""
@@ -129,16 +138,17 @@ def test_hidden_tests_never_reach_a_prompt_or_stop_an_episode(sandbox, tmp_path)
     assert all(hidden_feedback not in m.content for m in trajectory.messages)
 
 
-def test_resume_after_a_kill_loses_and_duplicates_nothing(sandbox, tmp_path):
+@pytest.mark.parametrize("torn_at", [40, -1], ids=["mid-record", "before-newline"])
+def test_resume_after_a_kill_loses_and_duplicates_nothing(sandbox, tmp_path, torn_at):
     problems = load_problems("humaneval")[:3]
     config = RolloutConfig(turns=2, samples=2)
     first = ScriptedGenerator.by_turn(["no code here"])
     run_rollouts(problems, first, sandbox, config, tmp_path)
     path = tmp_path / TRAJECTORIES
-    lines = path.read_text().splitlines()
+    lines = path.read_text().splitlines(keepends=True)
     assert len(lines) == 6
-    # a kill mid-write: two whole lines survive, the third is torn
-    path.write_text("\n".join(lines[:2]) + "\n" + lines[2][:40])
+    # a kill mid-write: two whole lines survive, the third is torn (at worst, just its newline)
+    path.write_text("".join(lines[:2]) + lines[2][:torn_at])
     second = ScriptedGenerator.by_turn(["still no code"])
     summary = run_rollouts(problems, second, sandbox, config, tmp_path)
     keys = [json.loads(line)["task_id"] + f"#{json.loads(line)['sample_index']}"

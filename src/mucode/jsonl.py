@@ -1,7 +1,11 @@
 """The one place that reads and writes JSON lines.
 
-Readers skip blank lines and tolerate a torn last line (a run killed mid-write);
-a malformed line anywhere else is an error that names the file and line.
+A line is a record only when it ends with a newline. Files that mucode appends to (run
+records, caches) may end in a torn line from a writer killed mid-write: readers given
+``appended=True`` skip it, as it is not on disk as far as resuming is concerned, and
+``append_jsonl`` cuts it before writing, so the record is written again whole, once.
+Input files (samples, benchmark data) may lack the final newline. Readers skip blank
+lines; any other line that is not a JSON object is an error naming the file and line.
 """
 
 from __future__ import annotations
@@ -21,27 +25,42 @@ def _open_text(path: Path):
     return path.open(encoding="utf-8")
 
 
-def stream_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line_number, object)`` for each JSON object line of ``path`` (``.gz`` too)."""
-    path = Path(path)
+def _complete_end(data: bytes) -> int:
+    """Length of the part of ``data`` that ends with its last newline (whole lines only)."""
+    return data.rfind(b"\n") + 1
+
+
+def _read_lines(path: Path, appended: bool) -> list[str]:
     try:
+        if appended:
+            data = path.read_bytes()
+            return data[: _complete_end(data)].decode("utf-8").split("\n")
         with _open_text(path) as f:
-            lines = f.readlines()
+            return f.readlines()
     except OSError as e:
         raise DatasetError(f"cannot read {path}: {e.strerror or e}") from e
-    last = len(lines)
-    for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            if lineno == last and not line.endswith("\n"):
-                return  # torn final line from an interrupted writer
-            raise DatasetError(f"{path}:{lineno}: not valid JSON ({e.msg})") from e
-        if not isinstance(obj, dict):
-            raise DatasetError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-        yield lineno, obj
+
+
+def _parse(path: Path, lineno: int, line: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise DatasetError(f"{path}:{lineno}: not valid JSON ({e.msg})") from e
+    if not isinstance(obj, dict):
+        raise DatasetError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def stream_jsonl(path: Path, *, appended: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, object)`` for each JSON object line of ``path`` (``.gz`` too).
+
+    ``appended=True`` is for files mucode appends to: a last line without its newline is
+    a torn write and is skipped. Otherwise the final newline is optional.
+    """
+    path = Path(path)
+    for lineno, line in enumerate(_read_lines(path, appended), start=1):
+        if line.strip():
+            yield lineno, _parse(path, lineno, line)
 
 
 def drop_torn_tail(path: Path) -> None:
@@ -51,9 +70,8 @@ def drop_torn_tail(path: Path) -> None:
         return
     with path.open("rb+") as f:
         data = f.read()
-        if data.endswith(b"\n"):
-            return
-        f.truncate(data.rfind(b"\n") + 1)
+        if not data.endswith(b"\n"):
+            f.truncate(_complete_end(data))
 
 
 def append_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:

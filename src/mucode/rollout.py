@@ -99,10 +99,10 @@ def episode_seed(base: int, task_id: str, sample: int, turn: int) -> int:
 
 
 def read_trajectories(path: Path) -> list[Trajectory]:
-    """Trajectories already on disk (a torn last line from a kill is ignored)."""
+    """Trajectories already on disk; a last line without its newline (torn by a kill) is not one."""
     if not Path(path).exists():
         return []
-    return [Trajectory.from_dict(obj) for _, obj in stream_jsonl(path)]
+    return [Trajectory.from_dict(obj) for _, obj in stream_jsonl(path, appended=True)]
 
 
 def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
@@ -125,7 +125,10 @@ def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
                 step([episode], generator, sandbox, sampling, stats)
         return
     batch_s = time.perf_counter() - start
-    codes = [extract_code(c[0].text).code for c in completions]
+    codes = [
+        extract_code(c[0].text, e.problem.entry_point).code
+        for e, c in zip(active, completions, strict=True)
+    ]
     start = time.perf_counter()
     verdicts = judge([(e.problem, code) for e, code in zip(active, codes, strict=True)], sandbox)
     tokens = sum(c[0].completion_tokens for c in completions)

@@ -39,7 +39,7 @@ class CachedGenerator:
         self._lock = threading.Lock()
         self._answers: dict[str, Completion] = {}
         if self.path.exists():
-            for _, row in stream_jsonl(self.path):
+            for _, row in stream_jsonl(self.path, appended=True):
                 self._answers[row["key"]] = Completion.from_dict(row["completion"])
 
     def generate(

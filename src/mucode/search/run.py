@@ -98,7 +98,7 @@ class Searcher:
         started = time.perf_counter()
         (answers,) = self.generator.generate([episode.messages], config.n, config.sampling, [seed])
         generate_s = time.perf_counter() - started
-        codes = [extract_code(a.text).code for a in answers]
+        codes = [extract_code(a.text, problem.entry_point).code for a in answers]
         started = time.perf_counter()
         verdicts = judge([(problem, code) for code in codes], self.sandbox)
         self.stats.add(sum(a.completion_tokens for a in answers), generate_s,
@@ -139,7 +139,7 @@ def _runs(problems: Sequence[Problem], repeats: int) -> list[tuple[Problem, int]
 
 
 def read_searches(path: Path) -> list[SearchEpisode]:
-    """Searches already on disk (a torn last line from a kill is ignored)."""
+    """Searches already on disk; a last line without its newline (torn by a kill) is not one."""
     if not Path(path).exists():
         return []
-    return [SearchEpisode.from_dict(obj) for _, obj in stream_jsonl(path)]
+    return [SearchEpisode.from_dict(obj) for _, obj in stream_jsonl(path, appended=True)]
