@@ -31,6 +31,41 @@ def test_extract_code(text, code, unclosed):
     assert extracted.unclosed is unclosed
 
 
+def test_a_closing_fence_after_another_language_opens_nothing():
+    text = "Output:\n```text\nhello\n```\nSo:\n```\ndef f():\n    return 1\n```"
+    assert extract_code(text).code == "def f():\n    return 1"
+
+
+def test_a_definition_beats_an_earlier_usage_block():
+    text = "Use it:\n```python\nprint(f(2))\n```\nwith\n```python\ndef f(x):\n    return x\n```"
+    assert extract_code(text).code == "def f(x):\n    return x"
+    assert extract_code(text, entry_point="f").code == "def f(x):\n    return x"
+
+
+def test_the_entry_point_definition_wins_among_blocks_that_define_something():
+    text = "```python\ndef helper():\n    return 1\n```\n```\ndef solve():\n    return 2\n```"
+    assert extract_code(text).code == "def helper():\n    return 1"  # tagged, first
+    assert extract_code(text, entry_point="solve").code == "def solve():\n    return 2"
+    assert extract_code(text, entry_point="absent").code == "def helper():\n    return 1"
+
+
+def test_an_indented_fence_is_dedented():
+    text = "1. Define it:\n   ```python\n   def f():\n       return 1\n   ```\n2. Done."
+    assert extract_code(text).code == "def f():\n    return 1"
+
+
+def test_an_empty_python_block_loses_to_an_untagged_one_with_code():
+    text = "```python\n\n```\nOops, here:\n```\ndef f():\n    return 1\n```"
+    assert extract_code(text).code == "def f():\n    return 1"
+
+
+def test_an_unclosed_last_block_runs_to_the_end_and_can_win():
+    text = "```python\nprint(f(1))\n```\nNow:\n```python\ndef f(x):\n    return [x,"
+    extracted = extract_code(text, entry_point="f")
+    assert extracted.code == "def f(x):\n    return [x,"
+    assert extracted.unclosed
+
+
 def _turn(public: Status, oracle: Status = Status.FAILED) -> Turn:
     return Turn(
         Completion("answer", "stop"),

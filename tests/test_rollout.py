@@ -70,6 +70,15 @@ def test_block_cut_at_the_token_limit_keeps_its_code(sandbox, add_problem, tmp_p
     assert trajectory.turns[0].public.passed and len(trajectory.turns) == 1
 
 
+def test_the_block_that_defines_the_entry_point_is_the_one_judged(sandbox, add_problem, tmp_path):
+    helper_first = "```python\ndef sub(a, b):\n    return a - b\n```\nand\n" + RIGHT
+    generator = ScriptedGenerator.by_turn([helper_first])
+    summary = run_rollouts([add_problem], generator, sandbox, RolloutConfig(turns=2), tmp_path)
+    (trajectory,) = read_trajectories(summary.path)
+    assert trajectory.turns[0].code == "def add(a, b):\n    return a + b"
+    assert trajectory.turns[0].oracle.passed
+
+
 def fills_the_context_after(turns: int):
     """A script that answers WRONG until the conversation holds ``turns`` answers, then
     behaves like an engine whose context window the conversation has outgrown."""

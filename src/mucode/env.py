@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -22,8 +23,9 @@ NO_CODE_FEEDBACK = (
     "Your answer contains no Python code. Reply with the complete implementation in a "
     "single ```python code block."
 )
-_FENCE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n", re.MULTILINE)
+_FENCE = re.compile(r"^([ \t]*)`{3,}[ \t]*([A-Za-z0-9_+-]*)[^\n]*$", re.MULTILINE)
 _PYTHON_TAGS = {"python", "python3", "py", ""}
+_DEFINITION = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,31 +36,52 @@ class ExtractedCode:
     unclosed: bool = False  # the block had no closing fence (usually cut at max_tokens)
 
 
-def extract_code(text: str) -> ExtractedCode:
-    """The first ```python block (or, failing that, the first untagged block).
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """One fenced block: its language tag (lower case, "" if none) and its body."""
 
-    A block without its closing fence keeps what it has. Without any fence, an answer
-    that is itself valid Python defining something is taken whole. Otherwise: no code.
+    tag: str
+    code: str
+    unclosed: bool
+
+
+def extract_code(text: str, entry_point: str | None = None) -> ExtractedCode:
+    """The program in a model's answer.
+
+    Among the fenced blocks tagged Python or untagged that hold code, the first one that
+    defines ``entry_point`` wins; failing that, the first that defines any function or
+    class, a ```python block before an untagged one. A block cut off before its closing
+    fence keeps what it has. Without any fence, an answer that is itself valid Python
+    defining something is taken whole. Otherwise: no code.
     """
-    blocks = []
-    for match in _FENCE.finditer(text):
-        tag = match.group(1).lower()
-        if tag not in _PYTHON_TAGS:
-            continue
-        start = match.end()
-        end = text.find("```", start)
-        body = text[start:] if end == -1 else text[start:end]
-        blocks.append((tag != "", ExtractedCode(body.strip("\n"), unclosed=end == -1)))
-        if tag:  # a tagged python block wins at once
-            break
-    tagged = [b for is_tagged, b in blocks if is_tagged]
-    if tagged or blocks:
-        chosen = (tagged or [b for _, b in blocks])[0]
-        if chosen.code.strip():
-            return chosen
+    blocks = [b for b in _fenced_blocks(text) if b.tag in _PYTHON_TAGS and b.code.strip()]
+    if blocks:
+        best = min(blocks, key=lambda b: _rank(b, entry_point))  # the first of equals
+        return ExtractedCode(best.code, best.unclosed)
     if "```" not in text and _defines_something(text):
         return ExtractedCode(text.strip("\n"))
     return ExtractedCode("")
+
+
+def _fenced_blocks(text: str) -> list[_Block]:
+    """Fence lines taken in pairs: one opens a block, the next closes it; a last unpaired
+    fence opens a block that runs to the end (an answer cut off at max_tokens).
+
+    The body of an indented fence (e.g. in a list item) is dedented.
+    """
+    fences = list(_FENCE.finditer(text))
+    blocks = []
+    for opening, closing in zip(fences[::2], [*fences[1::2], None], strict=False):
+        body = text[opening.end() + 1 : closing.start() if closing else len(text)].strip("\n")
+        code = textwrap.dedent(body) if opening.group(1) else body
+        blocks.append(_Block(opening.group(2).lower(), code, unclosed=closing is None))
+    return blocks
+
+
+def _rank(block: _Block, entry_point: str | None) -> tuple[bool, bool, bool]:
+    """Sort key, best first: defines the entry point, defines anything, tagged Python."""
+    names = set(_DEFINITION.findall(block.code))
+    return entry_point not in names, not names, block.tag == ""
 
 
 def _defines_something(text: str) -> bool:

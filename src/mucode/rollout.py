@@ -125,7 +125,10 @@ def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
                 step([episode], generator, sandbox, sampling, stats)
         return
     batch_s = time.perf_counter() - start
-    codes = [extract_code(c[0].text).code for c in completions]
+    codes = [
+        extract_code(c[0].text, e.problem.entry_point).code
+        for e, c in zip(active, completions, strict=True)
+    ]
     start = time.perf_counter()
     verdicts = judge([(e.problem, code) for e, code in zip(active, codes, strict=True)], sandbox)
     tokens = sum(c[0].completion_tokens for c in completions)

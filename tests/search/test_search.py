@@ -62,6 +62,14 @@ def test_pt_lv_stops_on_a_public_pass_even_when_hidden_tests_fail(sandbox, add_p
     assert turn.candidates[3].code == "" and not turn.candidates[3].public.passed
 
 
+def test_candidates_are_judged_on_the_block_that_defines_the_entry_point(sandbox, add_problem):
+    helper_first = "```python\ndef sub(x, y):\n    return x - y\n```\nand\n" + RIGHT
+    generator = ScriptedGenerator(lambda conversation, i: helper_first)
+    _, (episode,) = search(Selection.PT, sandbox, add_problem, turns=1, generator=generator)
+    kept = episode.turns[0].kept
+    assert kept.code == "def add(x, y):\n    return x + y" and kept.oracle.passed
+
+
 def test_lv_keeps_going_until_the_last_turn_when_its_pick_fails(sandbox, add_problem):
     def prefers_wrong(problem, codes):
         return [1.0 if "x - y" in c else 0.0 for c in codes]

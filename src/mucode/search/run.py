@@ -98,7 +98,7 @@ class Searcher:
         started = time.perf_counter()
         (answers,) = self.generator.generate([episode.messages], config.n, config.sampling, [seed])
         generate_s = time.perf_counter() - started
-        codes = [extract_code(a.text).code for a in answers]
+        codes = [extract_code(a.text, problem.entry_point).code for a in answers]
         started = time.perf_counter()
         verdicts = judge([(problem, code) for code in codes], self.sandbox)
         self.stats.add(sum(a.completion_tokens for a in answers), generate_s,
