@@ -72,7 +72,8 @@ SAMPLES = [
 
 def test_results_follow_input_order_with_verdict_fields(tmp_path, tiny_benchmark):
     path = _write_samples(tmp_path / "samples.jsonl", SAMPLES)
-    summary = evaluate_samples(path, EvaluationConfig(benchmark="mbpp", ks=(1, 2, 5)))
+    config = EvaluationConfig(benchmark="mbpp", ks=(1, 2, 5), partial=True)
+    summary = evaluate_samples(path, config)
 
     assert summary.results_path == tmp_path / "samples.jsonl_results.jsonl"
     results = [obj for _, obj in stream_jsonl(summary.results_path)]
@@ -99,7 +100,8 @@ def test_results_follow_input_order_with_verdict_fields(tmp_path, tiny_benchmark
 def test_summary_json_keys(tmp_path, tiny_benchmark):
     path = _write_samples(tmp_path / "s.jsonl", SAMPLES)
     out = tmp_path / "new_dir" / "elsewhere.jsonl"
-    summary = evaluate_samples(path, EvaluationConfig(benchmark="mbpp", ks="1,2"), output=out)
+    config = EvaluationConfig(benchmark="mbpp", ks="1,2", partial=True)
+    summary = evaluate_samples(path, config, output=out)
     data = summary.to_json_dict()
     assert json.loads(json.dumps(data)) == data
     assert data["pass@1"] == pytest.approx(0.5) and data["pass@2"] == pytest.approx(1.0)
@@ -111,6 +113,8 @@ def test_summary_json_keys(tmp_path, tiny_benchmark):
         "n_samples",
         "n_public_passed",
         "n_infra_errors",
+        "n_tasks_in_split",
+        "partial",
         "status_counts",
         "results_path",
         "wall_s",
@@ -137,10 +141,37 @@ def test_results_may_not_overwrite_the_samples(tmp_path, tiny_benchmark):
 def test_tasks_without_samples_are_logged(tmp_path, tiny_benchmark, caplog):
     path = _write_samples(tmp_path / "s.jsonl", SAMPLES[:1])
     with caplog.at_level(logging.WARNING, logger="mucode.evaluate"):
-        summary = evaluate_samples(path, EvaluationConfig(benchmark="mbpp", ks=(1, 10)))
+        config = EvaluationConfig(benchmark="mbpp", ks=(1, 10), partial=True)
+        summary = evaluate_samples(path, config)
     assert "2 of 3 tasks have no samples" in caplog.text
     assert "k=10" in caplog.text  # one sample per task cannot give pass@10
     assert summary.pass_at_k == {1: 1.0}
+
+
+def test_a_partial_file_is_judged_but_its_pass_at_k_withheld(tmp_path, tiny_benchmark):
+    path = _write_samples(tmp_path / "s.jsonl", SAMPLES)  # Mbpp/3 has no samples
+    summary = evaluate_samples(path, EvaluationConfig(benchmark="mbpp", ks=(1, 2)))
+    assert summary.partial and summary.pass_at_k == {}
+    assert (summary.n_tasks_in_split, summary.n_tasks_without_samples) == (3, 1)
+    assert sum(1 for _ in stream_jsonl(summary.results_path)) == 4  # no work lost
+    data = summary.to_json_dict()
+    assert data["partial"] is True and data["n_tasks_in_split"] == 3
+    assert not [key for key in data if key.startswith("pass@")]
+
+
+def test_a_partial_file_gets_pass_at_k_on_request(tmp_path, tiny_benchmark):
+    path = _write_samples(tmp_path / "s.jsonl", SAMPLES)
+    config = EvaluationConfig(benchmark="mbpp", ks=(1, 2), partial=True)
+    data = evaluate_samples(path, config).to_json_dict()
+    assert data["partial"] is True and data["pass@1"] == pytest.approx(0.5)
+
+
+def test_a_file_covering_the_split_is_not_partial(tmp_path, tiny_benchmark):
+    rows = [*SAMPLES, {"task_id": "Mbpp/3", "code": "def unused():\n    pass\n"}]
+    summary = evaluate_samples(_write_samples(tmp_path / "s.jsonl", rows),
+                               EvaluationConfig(benchmark="mbpp", ks=(1,)))  # fmt: skip
+    assert not summary.partial and summary.n_tasks_in_split == 3
+    assert summary.pass_at_k == {1: pytest.approx((0.5 + 0.5 + 1) / 3)}
 
 
 def test_progress_reports_every_sample(tmp_path, tiny_benchmark):
@@ -161,6 +192,7 @@ def test_reference_mode_judges_reference_solutions(tmp_path, tiny_benchmark):
     assert all(r["passed"] and r["public_passed"] for r in results)
     assert results[0]["code"] == ADD
     assert summary.pass_at_k == {1: 1.0} and summary.n_tasks == 3
+    assert not summary.partial and summary.to_json_dict()["partial"] is False
 
 
 class _InfraFlakySandbox:
@@ -217,7 +249,7 @@ def test_infra_errors_excluded_from_pass_at_k_on_request(
     tmp_path, tiny_benchmark, flaky_sandbox, caplog
 ):
     path = _write_samples(tmp_path / "s.jsonl", INFRA_SAMPLES)
-    config = EvaluationConfig(benchmark="mbpp", ks=(1, 2), infra_errors="exclude")
+    config = EvaluationConfig(benchmark="mbpp", ks=(1, 2), infra_errors="exclude", partial=True)
     with caplog.at_level(logging.WARNING, logger="mucode.evaluate"):
         summary = evaluate_samples(path, config)
     # Mbpp/1 keeps its one judged sample (a pass); Mbpp/2 has none left and drops out.
@@ -269,7 +301,7 @@ def test_limits_reach_the_sandbox(tmp_path, tiny_benchmark):
     path = _write_samples(
         tmp_path / "s.jsonl", [{"task_id": "Mbpp/2", "code": "while True:\n    pass\n"}]
     )
-    config = EvaluationConfig(benchmark="mbpp", ks=(1,), limits=Limits(timeout_s=0.5))
+    config = EvaluationConfig(benchmark="mbpp", ks=(1,), limits=Limits(timeout_s=0.5), partial=True)
     summary = evaluate_samples(path, config)
     (result,) = [obj for _, obj in stream_jsonl(summary.results_path)]
     assert (result["status"], result["passed"], result["public_passed"]) == (
@@ -291,7 +323,9 @@ def test_real_mbpp_correct_and_wrong_solutions(tmp_path, shared_data_dir):
             {"task_id": p.task_id, "code": f"def {p.entry_point}(*args):\n    return None\n"}
         )
     path = _write_samples(tmp_path / "s.jsonl", rows)
-    config = EvaluationConfig(benchmark="mbpp", data_dir=shared_data_dir, ks=(1, 2, 10))
+    config = EvaluationConfig(
+        benchmark="mbpp", data_dir=shared_data_dir, ks=(1, 2, 10), partial=True
+    )
     summary = evaluate_samples(path, config)
 
     results = [obj for _, obj in stream_jsonl(summary.results_path)]

@@ -75,17 +75,22 @@ def evaluate(
     timeout: Timeout = None,
     memory_mb: MemoryMb = None,
     infra_errors: Annotated[InfraErrors, typer.Option(help="On infra_error verdicts: 'raise' (no score) or 'exclude' them from pass@k.")] = InfraErrors.RAISE,
+    partial: Annotated[bool, typer.Option(help="Print pass@k even if the samples cover only part of the split (else: exit 1 without it).")] = False,
     json_output: JsonOutput = False,
 ) -> None:  # fmt: skip
     """Judge samples on public and private tests; print pass@k."""
-    from mucode.commands.evaluate import evaluation_config, run_evaluate
+    from mucode.commands import evaluate as command
 
     source = _one_source(samples_file, samples)
-    config = evaluation_config(benchmark=benchmark, split=split, ks=k, data_dir=data_dir,
-                               workers=workers, timeout_s=timeout, memory_mb=memory_mb,
-                               infra_errors=infra_errors.value)  # fmt: skip
-    summary = run_evaluate(source, config, out)
-    _print_summary(summary.to_json_dict(), json_output)
+    config = command.evaluation_config(benchmark=benchmark, split=split, ks=k, data_dir=data_dir,
+                                       workers=workers, timeout_s=timeout, memory_mb=memory_mb,
+                                       infra_errors=infra_errors.value, partial=partial)  # fmt: skip
+    summary = command.run_evaluate(source, config, out)
+    _print_summary(summary.to_json_dict(), command.summary_title(summary), json_output)
+    if summary.partial and not config.partial:
+        message = command.partial_refusal(summary)
+        Console(stderr=True, soft_wrap=True).print(message, highlight=False)
+        raise typer.Exit(1)
 
 
 def _one_source(samples_file: Path | None, samples: str | None) -> str:
@@ -96,10 +101,10 @@ def _one_source(samples_file: Path | None, samples: str | None) -> str:
     return str(samples_file) if samples_file is not None else samples  # type: ignore[return-value]
 
 
-def _print_summary(summary: dict, json_output: bool) -> None:
+def _print_summary(summary: dict, title: str, json_output: bool) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{summary['benchmark']} / {summary['split']}")
+    table = Table(title=title)
     for name in ("metric", "value"):
         table.add_column(name)
     for key, value in summary.items():

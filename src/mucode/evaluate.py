@@ -11,6 +11,10 @@ then a ``SandboxError`` stops the run: no score is reported that the sandbox did
 really judge. With ``"exclude"`` those samples are left out of pass@k (their task's
 ``n`` shrinks; a task left with none drops out and ``n_tasks`` says so) and the summary
 reports ``n_infra_errors``.
+
+A samples file that leaves some of the split's tasks without samples is partial: its
+pass@k is not comparable to published numbers, so it is withheld (the results file is
+still written, and the summary says ``partial``) unless ``partial=True`` asks for it.
 """
 
 from __future__ import annotations
@@ -64,6 +68,11 @@ class EvaluationConfig(BaseModel):
         description="On infra_error verdicts: 'raise' after writing results, or 'exclude' "
         "those samples from pass@k and report their count.",
     )
+    partial: bool = Field(
+        False,
+        description="Report pass@k even when the samples leave some tasks of the split "
+        "without samples (not comparable to published numbers); otherwise it is withheld.",
+    )
 
     @field_validator("ks", mode="before")
     @classmethod
@@ -86,6 +95,7 @@ class EvaluationSummary:
     """Scores and counts of one evaluation; ``to_json_dict`` is its report form.
 
     ``n_tasks`` counts the tasks pass@k averages over; ``status_counts`` has every status.
+    ``pass_at_k`` is empty for a partial file unless the config allowed it.
     """
 
     benchmark: str
@@ -97,7 +107,13 @@ class EvaluationSummary:
     status_counts: Mapping[str, int]
     results_path: Path
     wall_s: float
+    n_tasks_in_split: int
     n_tasks_without_samples: int = 0
+
+    @property
+    def partial(self) -> bool:
+        """Whether some tasks of the split have no samples."""
+        return self.n_tasks_without_samples > 0
 
     @property
     def n_infra_errors(self) -> int:
@@ -115,6 +131,8 @@ class EvaluationSummary:
             "n_public_passed": self.n_public_passed,
             "n_infra_errors": self.n_infra_errors,
             "n_tasks_without_samples": self.n_tasks_without_samples,
+            "n_tasks_in_split": self.n_tasks_in_split,
+            "partial": self.partial,
             "status_counts": dict(self.status_counts),
             "results_path": str(self.results_path),
             "wall_s": round(self.wall_s, 3),
@@ -198,20 +216,31 @@ def _evaluate(
         )
     counts = _task_counts(samples, verdicts)
     _warn_unscored(problems, samples, counts)
-    pass_at_k = mean_pass_at_k(list(counts.values()), config.ks)
-    _warn_dropped_ks(config.ks, pass_at_k, counts)
+    sampled = {s.task_id for s in samples}
     return EvaluationSummary(
         benchmark=config.benchmark,
         split="/".join(sorted({p.split for p in problems.values()})),
         n_tasks=len(counts),
         n_samples=len(samples),
-        pass_at_k=pass_at_k,
+        pass_at_k=_pass_at_k(counts, config, partial=len(sampled) < len(problems)),
         n_public_passed=sum(r["public_passed"] for r in records),
         status_counts={s.value: status_counts[s.value] for s in Status},
         results_path=output,
         wall_s=time.perf_counter() - start,
-        n_tasks_without_samples=len(problems) - len({s.task_id for s in samples}),
+        n_tasks_in_split=len(problems),
+        n_tasks_without_samples=len(problems) - len(sampled),
     )
+
+
+def _pass_at_k(
+    counts: Mapping[str, tuple[int, int]], config: EvaluationConfig, *, partial: bool
+) -> dict[int, float]:
+    """pass@k for ``config.ks``; none for a partial file unless ``config.partial``."""
+    if partial and not config.partial:
+        return {}
+    pass_at_k = mean_pass_at_k(list(counts.values()), config.ks)
+    _warn_dropped_ks(config.ks, pass_at_k, counts)
+    return pass_at_k
 
 
 def _judge(
@@ -311,7 +340,7 @@ def _warn_unscored(
     missing = [task_id for task_id in problems if task_id not in sampled]
     if missing:
         logger.warning(
-            "%d of %d tasks have no samples and are left out of pass@k (first: %s)",
+            "%d of %d tasks have no samples (first: %s)",
             len(missing),
             len(problems),
             ", ".join(missing[:5]),

@@ -40,3 +40,25 @@ def run_evaluate(source: str, config: EvaluationConfig, out: Path | None) -> Eva
             output.parent.mkdir(parents=True, exist_ok=True)
             return evaluate_reference(config, output, on_progress=on_progress)
         return evaluate_samples(Path(source), config, output=out, on_progress=on_progress)
+
+
+def summary_title(summary: EvaluationSummary) -> str:
+    """``benchmark / split``, plus how much of the split the samples cover when partial."""
+    title = f"{summary.benchmark} / {summary.split}"
+    if summary.partial:
+        title += f" (partial: {_coverage(summary)})"
+    return title
+
+
+def partial_refusal(summary: EvaluationSummary) -> str:
+    """Why no pass@k is printed for a partial samples file, and how to get it anyway."""
+    return (
+        f"samples cover {_coverage(summary)} of {summary.benchmark}/{summary.split}; pass@k "
+        "over a part of a split is not comparable to published numbers: re-run with "
+        f"--partial to print it (results: {summary.results_path})"
+    )
+
+
+def _coverage(summary: EvaluationSummary) -> str:
+    sampled = summary.n_tasks_in_split - summary.n_tasks_without_samples
+    return f"{sampled} of {summary.n_tasks_in_split} problems"
