@@ -26,7 +26,7 @@ def test_exception_traceback_points_into_the_solution(sandbox):
     program = "def f(xs):\n    total = 0\n    return xs[10]\n"
     verdict = sandbox.run(Job(program, ("assert f([1]) == 1",)))
     assert verdict.status is Status.FAILED
-    assert 'File "solution.py", line 3, in f' in verdict.feedback
+    assert 'solution.py", line 3, in f' in verdict.feedback
     assert "IndexError: list index out of range" in verdict.feedback
     assert "harness" not in verdict.feedback and "mucode" not in verdict.feedback
 
@@ -56,9 +56,12 @@ def test_non_equality_assert_failure_names_the_test(sandbox):
     assert "assert f() > 1" in verdict.feedback and "AssertionError" in verdict.feedback
 
 
-def test_main_guard_does_not_run(sandbox):
+def test_main_guard_runs_as_under_python3(sandbox):
+    """`python3 solution.py` runs the program as __main__, with stdin at end of file."""
     program = "def f():\n    return 1\nif __name__ == '__main__':\n    input()\n"
-    assert sandbox.run(Job(program, ("assert f() == 1",))).status is Status.PASSED
+    verdict = sandbox.run(Job(program, ("assert f() == 1",)))
+    assert verdict.status is Status.FAILED
+    assert "EOFError" in verdict.feedback
 
 
 def test_infinite_loop_times_out_and_names_the_test(sandbox):

@@ -25,7 +25,8 @@ def register_source(filename: str, source: str) -> None:
 
 
 def _own_frame(filename: str) -> bool:
-    return filename in (SOLUTION_FILE, SETUP_FILE) or filename.startswith("test_")
+    name = filename.rpartition("/")[2]
+    return name in (SOLUTION_FILE, SETUP_FILE) or filename.startswith("test_")
 
 
 def safe_repr(value: object, limit: int = REPR_CHARS) -> str:

@@ -1,22 +1,31 @@
 """The test harness that runs inside the sandboxed child process.
 
-It executes the program, then the setup code, then each test in order, and reports to
-the worker on a private pipe. Every report line starts with a per-run nonce, so text the
-program writes anywhere (stdout, guessed file descriptors) cannot pass for a report, and
-the worker only accepts ``passed`` from a final report that follows one progress line
-per test. Names the harness needs are bound at import time, before any untrusted code
-runs, so patching ``builtins``, ``sys.exit`` or module attributes cannot steer it.
+It runs the program as ``python3 solution.py`` would: a fresh ``__main__`` module with
+``__file__``, ``sys.argv == ['solution.py']``, the site builtins, no compiler flags of
+its own, the same recursion headroom; then the setup code and each test in order, in the
+same module. It reports to the worker on a private pipe. Every report line starts with a
+per-run nonce, so text the program writes anywhere (stdout, guessed file descriptors)
+cannot pass for a report, and the worker only accepts ``passed`` from a final report that
+follows one progress line per test. Values that a test compares with a literal the pool
+kept back (see ``expected``) are reported, not compared, here. Names the harness needs
+are bound at import time, before any untrusted code runs, so patching ``builtins``,
+``sys.exit`` or module attributes cannot steer it.
 """
 
 from __future__ import annotations
+import __future__
 
 import ast
+import builtins
 import os
+import signal
 import sys
+from importlib.machinery import SourceFileLoader
+from types import ModuleType
 from typing import Any, NoReturn
 
 from mucode.records import Status
-from mucode.sandbox import feedback
+from mucode.sandbox import feedback, values
 
 # Bound once, before untrusted code can patch the originals.
 _write = os.write
@@ -26,23 +35,30 @@ _exec = exec
 _eval = eval
 _len = len
 _enumerate = enumerate
-_type = type
-_getattr = getattr
-_any = any
-_parse_flag = ast.PyCF_ONLY_AST
-_Assert, _Compare, _Eq, _Expression = ast.Assert, ast.Compare, ast.Eq, ast.Expression
-_CONTAINERS = (list, tuple, set, frozenset)
-_dict = dict
-_str = str
 _isinstance = isinstance
+_int = int
 _settrace = sys.settrace
 _setprofile = sys.setprofile
+_setrecursionlimit = sys.setrecursionlimit
+_getframe = sys._getframe
+_encode_value = values.encode
+_parse_flag = ast.PyCF_ONLY_AST
+_Assert, _Compare, _Eq, _Expression = ast.Assert, ast.Compare, ast.Eq, ast.Expression
+_Name, _Expr, _Call, _Constant, _Load = ast.Name, ast.Expr, ast.Call, ast.Constant, ast.Load
+_walk, _copy_location, _fix_locations = ast.walk, ast.copy_location, ast.fix_missing_locations
 _BaseException = BaseException
 _MemoryError = MemoryError
 _SystemExit = SystemExit
 _KeyboardInterrupt = KeyboardInterrupt
 
-PROGRAM_NAME = "solution"  # __name__ of the program, so `if __name__ == "__main__":` stays quiet
+PROGRAM_ARGV = ["solution.py"]  # sys.argv of `python3 solution.py`
+RECURSION_LIMIT = 1000  # CPython's default, counted from the program's own module frame
+_EXEC_LEVELS = 1  # exec and eval enter the interpreter anew: one more level than a script
+VALUE_HOOK = "__mucode_value__"  # what a kept-back comparison becomes in the child
+_PLACEHOLDER_HEAD, _PLACEHOLDER_TAIL = "__mucode_expected_", "__"  # see ``expected``
+_FUTURE_FLAGS = 0
+for _name in __future__.all_feature_names:
+    _FUTURE_FLAGS |= getattr(__future__, _name).compiler_flag
 
 
 class _TestFailed(Exception):
@@ -73,6 +89,10 @@ class _Reporter:
         """Test ``index`` passed."""
         self._line(f"P {index}")
 
+    def value(self, key: object, value: object) -> None:
+        """The value a test compares with kept-back expectation ``key``."""
+        self._line(f"V {_int(key)} {_encode_value(value)}")
+
     def final(self, status: Status, text: str) -> NoReturn:
         """Last report line; exits the process."""
         text = feedback.truncate_middle(text, self._feedback_chars)
@@ -85,12 +105,50 @@ class _Reporter:
             data = data[_write(self._fd, data) :]
 
 
-def _split_equality(test: str) -> tuple[Any, Any] | None:
-    """Compiled sides of a test that is exactly ``assert lhs == rhs``, else None."""
-    try:
-        tree = _compile(test, "<test>", "exec", _parse_flag)
-    except SyntaxError:
+def _placeholder_key(node: ast.expr) -> int | None:
+    """The expectation number of a placeholder name (see ``expected``), else None."""
+    if not _isinstance(node, _Name):
         return None
+    name = node.id
+    if not (name.startswith(_PLACEHOLDER_HEAD) and name.endswith(_PLACEHOLDER_TAIL)):
+        return None
+    digits = name[_len(_PLACEHOLDER_HEAD) : -_len(_PLACEHOLDER_TAIL)]
+    return _int(digits) if digits.isdigit() else None
+
+
+def _report_kept_back(tree: ast.Module) -> bool:
+    """Turn each ``assert <expr> == <placeholder>`` into ``__mucode_value__(k, <expr>)``
+    in place. True if there were any."""
+    found = False
+    for node in _walk(tree):
+        body = _getattr_body(node)
+        for i, stmt in _enumerate(body):
+            if not (_isinstance(stmt, _Assert) and _isinstance(stmt.test, _Compare)):
+                continue
+            test = stmt.test
+            if _len(test.ops) != 1 or not _isinstance(test.ops[0], _Eq):
+                continue
+            left, right = test.left, test.comparators[0]
+            key, side = _placeholder_key(right), left
+            if key is None:
+                key, side = _placeholder_key(left), right
+            if key is None:
+                continue
+            call = _Call(_Name(VALUE_HOOK, _Load()), [_Constant(key), side], [])
+            body[i] = _copy_location(_Expr(call), stmt)
+            found = True
+    if found:
+        _fix_locations(tree)
+    return found
+
+
+def _getattr_body(node: ast.AST) -> list:
+    body = node.__dict__.get("body")
+    return body if _isinstance(body, list) else []
+
+
+def _split_equality(tree: ast.Module) -> tuple[Any, Any] | None:
+    """The sides of a test that is exactly ``assert lhs == rhs``, else None."""
     if _len(tree.body) != 1 or not _isinstance(tree.body[0], _Assert):
         return None
     cmp = tree.body[0].test
@@ -99,43 +157,40 @@ def _split_equality(test: str) -> tuple[Any, Any] | None:
     return cmp.left, cmp.comparators[0]
 
 
-def _program_defines_eq(value: Any, budget: list[int]) -> bool:
-    """True if ``value`` (or an element, for plain containers) compares with program code.
-
-    Guards against the "always equal" object: a class in the solution whose ``__eq__``
-    returns True for anything.
-    """
-    budget[0] -= 1
-    if budget[0] < 0:
-        return False
-    eq = _getattr(_type(value), "__eq__", None)
-    code = _getattr(eq, "__code__", None)
-    if code is not None and code.co_filename == feedback.SOLUTION_FILE:
-        return True
-    if _isinstance(value, _dict):
-        value = [*value.keys(), *value.values()]
-    if _isinstance(value, _CONTAINERS):
-        return _any(_program_defines_eq(item, budget) for item in value)
-    return False
+def _top_level_headroom() -> None:
+    """Set the recursion limit so that code run by our caller has the headroom of a
+    module frame of ``python3 solution.py``."""
+    depth, frame = 0, _getframe(1)
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    _setrecursionlimit(RECURSION_LIMIT + depth + _EXEC_LEVELS)
 
 
-def _run_test(index: int, test: str, namespace: dict[str, Any]) -> None:
+def _exec_at_top(code: Any, namespace: dict[str, Any]) -> None:
+    """``exec`` as the top level of a module run by ``python3``."""
+    _top_level_headroom()
+    _exec(code, namespace)
+
+
+def _run_test(
+    index: int, test: str, namespace: dict[str, Any], flags: int, value_hook: Any
+) -> None:
     filename = feedback.test_file(index)
     feedback.register_source(filename, test)
-    sides = _split_equality(test)
+    tree = _compile(test, filename, "exec", _parse_flag | flags, True)
+    kept_back = _report_kept_back(tree)
+    sides = None if kept_back else _split_equality(tree)
     if sides is None:
-        _exec(_compile(test, filename, "exec"), namespace)
+        if kept_back:
+            namespace[VALUE_HOOK] = value_hook
+        _exec_at_top(_compile(tree, filename, "exec", flags, True), namespace)
         return
-    left, right = (_compile(_Expression(side), filename, "eval") for side in sides)
+    left, right = (_compile(_Expression(side), filename, "eval", flags, True) for side in sides)
+    _top_level_headroom()
     actual = _eval(left, namespace)
     expected = _eval(right, namespace)
     if not (actual == expected):
         raise _TestFailed(feedback.assertion_feedback(test, expected, actual))
-    if _program_defines_eq(actual, [1000]):
-        raise _TestFailed(
-            f"Failed test:\n{test.strip()}\nThe result's type defines its own __eq__; "
-            "return plain values (numbers, strings, lists, ...) instead."
-        )
 
 
 def _describe(exc: BaseException, stage: str, test: str | None) -> tuple[Status, str]:
@@ -151,22 +206,49 @@ def _describe(exc: BaseException, stage: str, test: str | None) -> tuple[Status,
     return Status.FAILED, head + feedback.format_exception(exc)
 
 
-def run(job: dict[str, Any], reporter: _Reporter) -> NoReturn:
-    """Run program, setup and tests; report; exit. Never returns."""
-    namespace: dict[str, Any] = {"__name__": PROGRAM_NAME}
+def main_module(workdir: str, job: dict[str, Any]) -> ModuleType:
+    """A fresh ``__main__`` as ``python3 solution.py`` makes it, registered in sys.modules,
+    with the file itself (program, setup and tests, as this child has them) in ``workdir``."""
+    path = os.path.join(workdir, feedback.SOLUTION_FILE)
+    source = "\n".join([job["program"], job["setup_code"], *job["tests"]])
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, source.encode("utf-8", "surrogatepass"))
+    finally:
+        os.close(fd)
+    module = ModuleType("__main__")
+    module.__dict__.update(
+        __file__=path, __cached__=None, __annotations__={}, __builtins__=builtins,
+        __loader__=SourceFileLoader("__main__", path), __spec__=None, __package__=None,
+    )  # fmt: skip
+    sys.modules["__main__"] = module
+    sys.argv = list(PROGRAM_ARGV)
+    sys.path[0:0] = [workdir]
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # the worker ignores Ctrl-C
+    return module
+
+
+def run(job: dict[str, Any], reporter: _Reporter, module: ModuleType) -> NoReturn:
+    """Run program, setup and tests in ``module``; report; exit. Never returns."""
+    namespace = module.__dict__
+    program_file = module.__file__
     stage, test = "program", None
     try:
-        feedback.register_source(feedback.SOLUTION_FILE, job["program"])
-        _exec(_compile(job["program"], feedback.SOLUTION_FILE, "exec"), namespace)
+        feedback.register_source(program_file, job["program"])
+        code = _compile(job["program"], program_file, "exec", 0, True)
+        flags = code.co_flags & _FUTURE_FLAGS  # its __future__ imports cover the tests too
+        _exec_at_top(code, namespace)
         stage = "setup"
         feedback.register_source(feedback.SETUP_FILE, job["setup_code"])
-        _exec(_compile(job["setup_code"], feedback.SETUP_FILE, "exec"), namespace)
+        _exec_at_top(
+            _compile(job["setup_code"], feedback.SETUP_FILE, "exec", flags, True), namespace
+        )
         stage = "tests"
         reporter.loaded()
         for index, test in _enumerate(job["tests"]):
             _settrace(None)  # a trace function could jump over an assert
             _setprofile(None)
-            _run_test(index, test, namespace)
+            _run_test(index, test, namespace, flags, reporter.value)
             reporter.progress(index)
     except _BaseException as exc:
         try:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mucode.errors import SandboxError
 from mucode.records import Status, Verdict
-from mucode.sandbox import protocol
+from mucode.sandbox import expected, protocol
 from mucode.sandbox.launchers import (
     IMPORT_ROOT,
     Launcher,
@@ -29,8 +29,15 @@ from mucode.sandbox.limits import Limits
 # Workers start with -S (no site: .pth hooks would bloat every fork) and get this process's
 # import path instead, so programs can import what the parent can.
 _PATH = [IMPORT_ROOT] + [p for p in sys.path if p and Path(p).is_dir() and p != IMPORT_ROOT]
-_BOOT = f"import sys; sys.path[:0] = {_PATH!r}; from mucode.sandbox.worker import main; main()"
+# '' (the pool's working directory) is dropped: a stray json.py there must not shadow json
+_BOOT = (
+    f"import sys; sys.path[:] = {_PATH!r} + [p for p in sys.path if p]; "
+    "from mucode.sandbox.worker import main; main()"
+)
+# The environment is exactly this (so no -E): a fixed string-hash seed makes set and dict
+# orders of strings the same in every worker, as PYTHONHASHSEED=0 does for python3.
 _WORKER_ENV = {
+    "PYTHONHASHSEED": "0",
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
     "OPENBLAS_NUM_THREADS": "1",
@@ -72,7 +79,7 @@ class _WorkerProcess:
         if bwrap is not None:
             prefix, config["launcher_layers"] = bwrap
         self.proc = subprocess.Popen(
-            [*prefix, sys.executable, "-I", "-S", "-c", _BOOT, json.dumps(config)],
+            [*prefix, sys.executable, "-s", "-S", "-c", _BOOT, json.dumps(config)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_WORKER_ENV, close_fds=True,
         )  # fmt: skip
         self.fd_in = self.proc.stdout.fileno()
@@ -167,12 +174,13 @@ class Sandbox:
         return tuple(w.proc.pid for w in self._workers)
 
     def _job_dict(self, job: Job, limits: Limits) -> dict:
+        """The job as the worker gets it: expected literals stay here (see ``expected``)."""
         if job.timeout_s is not None and job.timeout_s != limits.timeout_s:
             limits = limits.model_copy(update={"timeout_s": job.timeout_s})
         return {
             "program": job.program,
             "setup_code": job.setup_code,
-            "tests": list(job.tests),
+            "tests": list(expected.prepare(tuple(job.tests)).child_tests),
             "limits": {**limits.model_dump(), "cpu_s": limits.effective_cpu_s},
         }
 
@@ -200,6 +208,9 @@ class Sandbox:
         results: list[Verdict | None] = [None] * len(jobs)
 
         def deliver(index: int, raw: dict) -> None:
+            tests = tuple(jobs[index].tests)
+            feedback_chars = wire[index]["limits"]["feedback_chars"]
+            raw = expected.resolve(raw, expected.prepare(tests), tests, feedback_chars)
             raw["status"] = Status(raw["status"])
             results[index] = verdict = Verdict(**raw)
             if on_result is not None:

@@ -34,6 +34,7 @@ class Report:
     loaded: bool = False
     tests_passed: int = 0
     final: tuple[str, str] | None = None
+    values: list[list] = field(default_factory=list)  # [test, key, wire value], in order
 
 
 def parse_report(raw: bytes, nonce: str) -> Report:
@@ -51,6 +52,9 @@ def parse_report(raw: bytes, nonce: str) -> Report:
             report.loaded = True
         elif kind == b"P" and len(parts) == 3 and parts[2] == str(report.tests_passed).encode():
             report.tests_passed += 1
+        elif kind == b"V" and len(parts) == 4 and parts[2].isdigit() and report.final is None:
+            wire = parts[3].decode("ascii", "replace")
+            report.values.append([report.tests_passed, int(parts[2]), wire])
         elif kind == b"F" and len(parts) == 4 and report.final is None:
             text = bytes.fromhex(parts[3].decode("ascii", "replace")).decode("utf-8", "replace")
             report.final = (parts[2].decode("ascii", "replace"), text)
@@ -65,6 +69,15 @@ def _verdict(status: Status, feedback: str, duration: float, passed: int, job: d
         "tests_passed": passed,
         "tests_total": len(job["tests"]),
     }
+
+
+def judge(job: dict, nonce: str, seen: Observed, duration: float) -> dict:
+    """The verdict for one run, with the values its tests reported for the pool to check
+    (``values``: ``[test, key, wire value]`` in report order)."""
+    report = parse_report(bytes(seen.report), nonce)
+    verdict = _judge(job, report, seen, duration)
+    verdict["values"] = report.values if report.confined else []
+    return verdict
 
 
 def infra_verdict(message: str, job: dict) -> dict:
@@ -113,9 +126,7 @@ def _signal_of(wait_status: int) -> int:
     return wait_status & 0x7F if (wait_status & 0x7F) not in (0, 0x7F) else 0
 
 
-def judge(job: dict, nonce: str, seen: Observed, duration: float) -> dict:
-    """The verdict for one run."""
-    report = parse_report(bytes(seen.report), nonce)
+def _judge(job: dict, report: Report, seen: Observed, duration: float) -> dict:
     passed = report.tests_passed
     if not report.confined:
         why = "did not finish in time" if seen.timed_out else "failed" + _output_tail(seen)

@@ -21,7 +21,7 @@ import stat
 import sys
 import time
 
-from mucode.sandbox import confine, harness, protocol
+from mucode.sandbox import confine, feedback, harness, protocol
 from mucode.sandbox.namespaces import (
     TMPFS_DIRS,
     Layers,
@@ -35,7 +35,7 @@ PRELOAD = (
     "operator", "copy", "fractions", "decimal", "cmath", "array",
     "typing", "datetime", "hashlib", "json", "sys", "os",
 )  # fmt: skip
-REPORT_CAP = 1 << 20
+REPORT_CAP = 16 << 20  # report lines carry the values the tests compare
 PRIVATE_WORKDIR = "/tmp/work"
 SANDBOX_UID_BASE = 1_500_000_000  # root runs each worker's programs as uid BASE + worker pid
 
@@ -63,6 +63,7 @@ class Worker:
         for name in PRELOAD:
             with contextlib.suppress(ImportError):
                 importlib.import_module(name)
+        _add_site_builtins()
         if self.layers.private_tmp:  # the work dir is always /tmp/work: set its env once
             os.environ.update(confine.scrubbed_environment(PRIVATE_WORKDIR))
         self._pristine: tuple | None = None  # tmpfs state right after a clean-up
@@ -157,6 +158,8 @@ class Worker:
         finally:
             os.close(out_r)
             os.close(rep_r)
+            with contextlib.suppress(OSError):  # ours: the run is clean if it left nothing else
+                os.unlink(os.path.join(workdir, feedback.SOLUTION_FILE))
             self._cleanup(workdir)
         return judge(job, nonce, seen, time.monotonic() - start)
 
@@ -172,6 +175,16 @@ class Worker:
                 os.waitpid(-1, 0)
             except ChildProcessError:
                 return
+
+
+def _add_site_builtins() -> None:
+    """``exit``, ``quit``, ``help``, ``copyright``, ``credits`` and ``license``, which
+    ``python3`` gets from its site module (workers start without it: ``-S``)."""
+    import site
+
+    site.setquit()
+    site.setcopyright()
+    site.sethelper()
 
 
 def _kill_orphans() -> None:
@@ -210,12 +223,13 @@ def _child(job: dict, nonce: str, fds: tuple[int, int, int], workdir: str, uid: 
         if uid is not None:
             confine.become_sandbox_user(uid)
         reporter = harness.make_reporter(report_fd, nonce, job["limits"]["feedback_chars"])
+        module = harness.main_module(workdir, job)
         reporter.confined()
     except BaseException as e:  # noqa: BLE001 - report any set-up failure, then die
         with contextlib.suppress(OSError):
             os.write(2, f"sandbox set-up failed: {e!r}\n".encode())
         os._exit(120)
-    harness.run(job, reporter)
+    harness.run(job, reporter, module)
 
 
 def _supervise(pid: int, out: tuple[int, int], rep_r: int, deadline: float) -> Observed:

@@ -1,0 +1,209 @@
+"""Keep a test's expected values out of the program's reach (runs in the pool only).
+
+A test ``assert <expr> == <literal>`` (either side literal) is sent to the child with the
+literal replaced by a placeholder name: the child evaluates ``<expr>`` and reports its
+value in a safe wire form (``values``); the pool compares it with the literal using
+Python's own ``==`` on plain values. The child never holds the expected value, so it can
+neither read it nor fake a report that matches it. Asserts of that shape are taken out at
+a test's top level and at the top level of a ``check`` function that the test calls once
+at its top level (HumanEval's form), where every such assert runs whenever the test
+completes; so a test that completes without reporting one of its values has been
+tampered with and fails. Other asserts run inside the child as written.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mucode.records import Status
+from mucode.sandbox import values
+from mucode.sandbox.feedback import assertion_feedback, truncate_middle
+
+PLACEHOLDER = "__mucode_expected_{}__"  # the child's harness recognises this shape only
+_CHECK_FUNCTION = "check"
+UNSUPPORTED_NOTE = (
+    "\nThe result is a {} object: mucode compares results with expected values outside "
+    "the program, as plain values (None, bool, int, float, complex, str, bytes, list, "
+    "tuple, dict, set, frozenset, Fraction, Decimal); return one of those."
+)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One value the pool checks: the literal's value, its source text, and the source
+    of the assert it came from."""
+
+    value: Any
+    source: str
+    statement: str
+
+
+@dataclass
+class PreparedTests:
+    """Tests as the child gets them, and what the pool kept back."""
+
+    child_tests: list[str]
+    expectations: dict[int, Expectation] = field(default_factory=dict)
+    test_of: dict[int, int] = field(default_factory=dict)  # expectation -> test index
+
+    def required(self, test: int) -> set[int]:
+        """Expectations that test ``test`` reports every time it completes."""
+        return {k for k, t in self.test_of.items() if t == test}
+
+
+@functools.lru_cache(maxsize=4096)
+def prepare(tests: tuple[str, ...]) -> PreparedTests:
+    """Replace the expected literals of ``tests`` by placeholders (see module docstring).
+
+    Cached: a run judges many programs on the same tests. Treat the result as read-only.
+    """
+    prepared = PreparedTests(child_tests=[])
+    for index, test in enumerate(tests):
+        prepared.child_tests.append(_prepare_one(test, index, prepared))
+    return prepared
+
+
+def _prepare_one(test: str, index: int, prepared: PreparedTests) -> str:
+    try:
+        tree = ast.parse(test)
+    except SyntaxError:
+        return test
+    spans: list[tuple[ast.expr, int]] = []
+    for node in _taken_out(tree):
+        literal = _literal_side(node.test)
+        if literal is None:
+            continue
+        k = len(prepared.expectations)
+        source = ast.get_source_segment(test, literal) or ast.unparse(literal)
+        statement = ast.get_source_segment(test, node) or ast.unparse(node)
+        prepared.expectations[k] = Expectation(ast.literal_eval(literal), source, statement)
+        prepared.test_of[k] = index
+        spans.append((literal, k))
+    return _replace_spans(test, spans)
+
+
+def _taken_out(tree: ast.Module) -> list[ast.Assert]:
+    """Asserts that run every time the test completes: at its top level, and at the top
+    level of a ``check`` function the test calls once at its top level with no ``return``."""
+    asserts = [node for node in tree.body if isinstance(node, ast.Assert)]
+    checks = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name == _CHECK_FUNCTION
+    ]
+    calls = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and node.value.func.id == _CHECK_FUNCTION
+    ]
+    if len(checks) == 1 and len(calls) == 1 and not _returns(checks[0]):
+        asserts += [node for node in checks[0].body if isinstance(node, ast.Assert)]
+    return asserts
+
+
+def _returns(function: ast.FunctionDef) -> bool:
+    return any(
+        isinstance(node, ast.Return | ast.Yield | ast.YieldFrom) for node in ast.walk(function)
+    )
+
+
+def _literal_side(test: ast.expr) -> ast.expr | None:
+    """The literal side of ``<expr> == <literal>`` (or mirrored), else None."""
+    if not (
+        isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
+    ):
+        return None
+    left, right = test.left, test.comparators[0]
+    if _is_literal(right):
+        return right
+    return left if _is_literal(left) else None
+
+
+def _is_literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _replace_spans(source: str, spans: list[tuple[ast.expr, int]]) -> str:
+    """``source`` with each node's text replaced by its placeholder, keeping line breaks."""
+    lines = source.splitlines(keepends=True)
+    data = [line.encode("utf-8") for line in lines]
+    # right to left, so earlier offsets stay valid
+    for node, k in sorted(spans, key=lambda s: (s[0].lineno, s[0].col_offset), reverse=True):
+        first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+        head = data[first][: node.col_offset]
+        tail = data[last][node.end_col_offset :]
+        name = PLACEHOLDER.format(k).encode()
+        data[first : last + 1] = [head + name + tail] + [b"\n"] * (last - first)
+    return b"".join(data).decode("utf-8")
+
+
+def resolve(
+    verdict: dict, prepared: PreparedTests, tests: Sequence[str], feedback_chars: int
+) -> dict:
+    """The final verdict: the child's, unless a reported value differs from its
+    expectation, or a test completed without reporting one (then ``failed``).
+
+    ``verdict["values"]`` lists ``[test, k, wire]`` in the order the child reported them.
+    """
+    reported: dict[int, list[tuple[int, str]]] = {}
+    for test, k, wire in verdict.pop("values", []):
+        reported.setdefault(test, []).append((k, wire))
+    done = verdict["tests_passed"]
+    for index, test in enumerate(tests):
+        seen = set()
+        for k, wire in reported.get(index, []):
+            expectation = prepared.expectations.get(k)
+            if expectation is None or prepared.test_of[k] != index:
+                continue
+            seen.add(k)
+            actual = _decoded(wire)
+            if not _equal(actual, expectation.value):
+                text = assertion_feedback(expectation.statement, expectation.value, actual)
+                if isinstance(actual, values.Unsupported):
+                    text += UNSUPPORTED_NOTE.format(actual.type_name)
+                return _failed(verdict, index, truncate_middle(text, feedback_chars))
+        if index >= done:
+            break
+        if prepared.required(index) - seen:
+            text = f"Failed test:\n{test.strip()}\nThe test did not report all of its results."
+            return _failed(verdict, index, truncate_middle(text, feedback_chars))
+    text = restore_literals(verdict["feedback"], prepared)
+    return {**verdict, "feedback": truncate_middle(text, feedback_chars)}
+
+
+def _decoded(wire: str) -> Any:
+    try:
+        return values.decode(wire)
+    except ValueError:
+        return values.Unsupported("?", "<malformed value>")
+
+
+def _equal(actual: Any, expected: Any) -> bool:
+    try:
+        return bool(actual == expected)
+    except (RecursionError, MemoryError):
+        return False
+
+
+def restore_literals(text: str, prepared: PreparedTests) -> str:
+    """``text`` with every placeholder name put back as its literal's source."""
+    if "__mucode_expected_" not in text:
+        return text
+    for k, expectation in prepared.expectations.items():
+        text = text.replace(PLACEHOLDER.format(k), expectation.source)
+    return text
+
+
+def _failed(verdict: dict, index: int, text: str) -> dict:
+    return {**verdict, "status": Status.FAILED.value, "feedback": text, "tests_passed": index}
