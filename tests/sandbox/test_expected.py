@@ -1,0 +1,172 @@
+"""Keeping expected literals back, and judging the values the child reported."""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections import Counter, OrderedDict, defaultdict, namedtuple
+from decimal import Decimal
+from enum import IntEnum
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from mucode.sandbox import expected, values
+
+CHECK = (
+    "METADATA = {}\n\ndef check(candidate):\n"
+    "    assert candidate([1, 2]) == 3\n"
+    "    assert candidate([]) == 0, 'empty'\n"
+    "    assert abs(candidate([0.5]) - 0.5) < 1e-6\n"
+    "    for x in range(3):\n"
+    "        assert candidate([x]) == x\n"
+    "\ncheck(total)\n"
+)
+
+
+def verdict(status: str = "passed", passed: int = 1, feedback: str = "All tests passed."):
+    return {"status": status, "feedback": feedback, "duration_s": 0.0, "tests_passed": passed,
+            "tests_total": passed}  # fmt: skip
+
+
+def test_top_level_literal_asserts_are_kept_back_either_way_round():
+    prepared = expected.prepare(("assert f(1) == [1, 2]", "assert (1, 'a') == f(2)"))
+    assert prepared.child_tests == [
+        "assert f(1) == __mucode_expected_0__",
+        "assert __mucode_expected_1__ == f(2)",
+    ]
+    assert prepared.expectations[0].value == [1, 2]
+    assert prepared.expectations[1].value == (1, "a")
+    assert prepared.required(0) == {0} and prepared.required(1) == {1}
+
+
+def test_check_function_asserts_are_kept_back_only_where_they_always_run():
+    prepared = expected.prepare((CHECK,))
+    child = prepared.child_tests[0]
+    assert "3" not in child.split("def check")[1].split("\n")[1]
+    assert [e.value for e in prepared.expectations.values()] == [3, 0]
+    assert "assert abs(candidate([0.5]) - 0.5) < 1e-6" in child  # not an equality
+    assert "assert candidate([x]) == x" in child  # in a loop, and not a literal
+    assert child.count("\n") == CHECK.count("\n")  # line numbers of tracebacks still hold
+    ast.parse(child)
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "assert f(1) == g(2)",  # no literal side
+        "assert f(1) == 2 == 2",  # chained
+        "assert f(1) != 2",
+        "x = f(1)\nif x:\n    assert x == 2\n",  # not at the top level
+        "def check(c):\n    if c(1):\n        return\n    assert c(2) == 3\ncheck(f)\n",
+        "def check(c):\n    assert c(2) == 3\n",  # never called
+        "assert f(",  # does not parse: the child reports the SyntaxError
+    ],
+)
+def test_other_shapes_run_in_the_child_as_written(test):
+    prepared = expected.prepare((test,))
+    assert prepared.child_tests == [test] and not prepared.expectations
+
+
+def test_a_multi_line_literal_keeps_the_line_count():
+    test = "assert f() == [\n    1,\n    2,\n]\nassert g() == 'x'"
+    child = expected.prepare((test,)).child_tests[0]
+    assert child == "assert f() == __mucode_expected_0__\n\n\n\nassert g() == __mucode_expected_1__"
+
+
+def test_matching_values_keep_the_childs_verdict_and_restore_literals_in_feedback():
+    prepared = expected.prepare(("assert f(1) == 2",))
+    raw = verdict("timeout", 0, "Timeout while running this test:\nassert f(1) == __mucode_expected_0__")
+    raw["values"] = []
+    result = expected.resolve(raw, prepared, ("assert f(1) == 2",), 2000)
+    assert result["status"] == "timeout"
+    assert result["feedback"].endswith("assert f(1) == 2")
+
+
+def test_a_wrong_value_fails_at_its_test_whatever_happened_after():
+    tests = ("assert f(1) == 2", "assert f(2) == 3")
+    prepared = expected.prepare(tests)
+    raw = verdict("timeout", 1)
+    raw["values"] = [[0, 0, values.encode(2)], [1, 1, values.encode(4)]]
+    result = expected.resolve(raw, prepared, tests, 2000)
+    assert (result["status"], result["tests_passed"]) == ("failed", 1)
+    assert result["feedback"] == "Failed test:\nassert f(2) == 3\nExpected: 3\nActual:   4"
+
+
+@pytest.mark.parametrize(
+    "reported",
+    [
+        pytest.param([], id="nothing"),
+        pytest.param([[0, 7, "[\"i\", \"0x2\"]"]], id="another-key"),
+        pytest.param([[0, 0, "[[[[[[["]], id="malformed"),
+        pytest.param([[0, 0, "[\"d\", [[[\"l\", []], [\"n\"]]]]"]], id="unhashable-key"),
+        pytest.param([[0, 0, "[\"?\", \"x.Y\", \"2\"]"]], id="unsupported"),
+    ],
+)
+def test_a_completed_test_without_its_right_value_fails(reported):
+    prepared = expected.prepare(("assert f(1) == 2",))
+    raw = verdict()
+    raw["values"] = reported
+    assert expected.resolve(raw, prepared, ("assert f(1) == 2",), 2000)["status"] == "failed"
+
+
+class Colour(IntEnum):
+    RED = 1
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None, True, 0, -(10**4000), 2.5, math.inf, -0.0, 1 + 2j, "ünï\n", b"\x00\xff", [], (1,),
+        {1: [2, (3,)], "a": {"b": None}}, {1, 2}, frozenset({"x"}), Fraction(1, 3),
+        Decimal("0.1"), [[[[1]]]],
+    ],
+)  # fmt: skip
+def test_plain_values_round_trip(value):
+    decoded = values.decode(values.encode(value))
+    assert decoded == value and type(decoded) is type(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "plain"),
+    [
+        (defaultdict(int, a=1), {"a": 1}),
+        (Counter("aab"), {"a": 2, "b": 1}),
+        (OrderedDict(b=1), {"b": 1}),
+        (namedtuple("P", "x y")(1, 2), (1, 2)),
+        (Colour.RED, 1),
+        (np.int64(3), 3),
+        (np.float64(0.5), 0.5),
+        (np.bool_(True), True),
+    ],
+)
+def test_well_known_types_travel_as_the_plain_value_they_equal(value, plain):
+    decoded = values.decode(values.encode(value))
+    assert decoded == plain and type(decoded) is type(plain)
+
+
+class Hostile:
+    def __eq__(self, other):
+        return True
+
+    def __repr__(self):
+        raise RuntimeError("no repr for you")
+
+
+class Listy(list):
+    def __eq__(self, other):
+        return True
+
+
+@pytest.mark.parametrize("value", [Hostile(), Listy([1]), np.array([1, 2]), [Hostile()]])
+def test_other_types_equal_nothing(value):
+    decoded = values.decode(values.encode(value))
+    assert decoded != [1] and decoded != 1 and decoded != values.decode(values.encode(value))
+
+
+def test_nesting_beyond_the_limit_is_unsupported():
+    value: list = []
+    for _ in range(values.MAX_DEPTH + 5):
+        value = [value]
+    assert values.decode(values.encode(value)) != value
