@@ -77,7 +77,9 @@ def test_a_multi_line_literal_keeps_the_line_count():
 
 def test_matching_values_keep_the_childs_verdict_and_restore_literals_in_feedback():
     prepared = expected.prepare(("assert f(1) == 2",))
-    raw = verdict("timeout", 0, "Timeout while running this test:\nassert f(1) == __mucode_expected_0__")
+    raw = verdict(
+        "timeout", 0, "Timeout while running this test:\nassert f(1) == __mucode_expected_0__"
+    )
     raw["values"] = []
     result = expected.resolve(raw, prepared, ("assert f(1) == 2",), 2000)
     assert result["status"] == "timeout"
@@ -98,10 +100,10 @@ def test_a_wrong_value_fails_at_its_test_whatever_happened_after():
     "reported",
     [
         pytest.param([], id="nothing"),
-        pytest.param([[0, 7, "[\"i\", \"0x2\"]"]], id="another-key"),
+        pytest.param([[0, 7, '["i", "0x2"]']], id="another-key"),
         pytest.param([[0, 0, "[[[[[[["]], id="malformed"),
-        pytest.param([[0, 0, "[\"d\", [[[\"l\", []], [\"n\"]]]]"]], id="unhashable-key"),
-        pytest.param([[0, 0, "[\"?\", \"x.Y\", \"2\"]"]], id="unsupported"),
+        pytest.param([[0, 0, '["d", [[["l", []], ["n"]]]]']], id="unhashable-key"),
+        pytest.param([[0, 0, '["?", "x.Y", "2"]']], id="unsupported"),
     ],
 )
 def test_a_completed_test_without_its_right_value_fails(reported):

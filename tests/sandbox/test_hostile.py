@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from mucode.records import Status
-from mucode.sandbox import Job, Limits
+from mucode.sandbox import Job, Limits, Sandbox
 from mucode.sandbox.worker import SANDBOX_UID_BASE
+from tests.sandbox.conftest import LAUNCHERS, require_launcher
 
 pytestmark = pytest.mark.hostile
 FAILING_TEST = ("assert solve() == 42",)
@@ -71,12 +72,43 @@ def sandbox_processes(worker_pids: tuple[int, ...]) -> list[int]:
             "import sys\ndef tracer(frame, event, arg):\n    return None\nsys.settrace(tracer)\n",
             id="settrace",
         ),
+        pytest.param(
+            "import os\nfor fd in range(3, 1024):\n"
+            "    for line in (b'x L\\n', b'x P 0\\n', b'x F passed 00\\n'):\n"
+            "        try:\n            os.write(fd, line)\n"
+            "        except OSError:\n            pass\n",
+            id="write-inherited-fds-with-a-wrong-tag",
+        ),
     ],
 )
-def test_cannot_forge_a_pass(sandbox, prelude):
-    verdict = sandbox.run(Job(prelude + WRONG, FAILING_TEST))
+@pytest.mark.parametrize(
+    "test", ["assert solve() == 42", "assert solve() == 6 * 7"], ids=["kept-back", "in-process"]
+)
+def test_cannot_forge_a_pass(sandbox, prelude, test):
+    verdict = sandbox.run(Job(prelude + WRONG, (test,)))
     assert verdict.status is not Status.PASSED
     assert verdict.status in (Status.FAILED, Status.CRASHED)
+
+
+# Jumps over the assert on line 1 of a test that runs in the program's process.
+JUMPING_TRACER = """
+import sys
+def jump(frame, event, arg):
+    if event == "line" and frame.f_code.co_filename == "test_0.py" and frame.f_lineno == 1:
+        frame.f_lineno = 2
+    return jump
+def trace(frame, event, arg):
+    return jump if frame.f_code.co_filename == "test_0.py" else None
+sys.settrace(trace)
+"""
+
+
+def test_a_tracer_cannot_jump_over_a_test(sandbox):
+    test = "assert solve() == 6 * 7\npass\n"  # not a literal: runs in the program's process
+    verdict = sandbox.run(Job(JUMPING_TRACER + WRONG, (test,)))
+    assert verdict.status is Status.FAILED
+    assert "Actual:" not in verdict.feedback  # an assert of two statements: Python's own error
+    assert "AssertionError" in verdict.feedback
 
 
 def test_exit_zero_during_the_tests_is_not_a_pass(sandbox):
@@ -131,15 +163,21 @@ def test_stdin_is_closed(sandbox):
     assert "EOFError" in verdict.feedback
 
 
-def test_environment_is_scrubbed(sandbox, monkeypatch):
-    # Workers were started before this variable existed, but the contract is stronger:
-    # a program sees only the sandbox's own small environment.
-    program = "import os\ndef solve():\n    return sorted(os.environ)\n"
-    verdict = sandbox.run(Job(program, ("assert solve() == []",)))
-    names = verdict.feedback.split("Actual:")[1]
-    for secret in ("TOKEN", "KEY", "SECRET", "PASSWORD", "AWS", "HF_", "OPENAI"):
-        assert secret not in names
-    assert "PATH" in names and "HOME" in names
+@pytest.mark.parametrize("launcher", LAUNCHERS)
+def test_environment_is_scrubbed(launcher, monkeypatch):
+    """Secrets in the environment of the process that starts the sandbox never reach a
+    program: it sees only the sandbox's own small environment."""
+    require_launcher(launcher)
+    secrets = {"OPENAI_API_KEY": "sk-probe", "HF_TOKEN": "hf_probe", "MY_PASSWORD": "pw"}
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    program = "import os\ndef solve():\n    return dict(os.environ)\n"
+    with Sandbox(workers=1, launcher=launcher) as fresh:
+        verdict = fresh.run(Job(program, ("assert solve() == {}",)))
+    seen = verdict.feedback.split("Actual:")[1]
+    for name, value in secrets.items():
+        assert name not in seen and value not in seen
+    assert "'PATH'" in seen and "'HOME'" in seen
 
 
 def test_writes_outside_the_work_dir_fail_or_vanish(sandbox, tmp_path):

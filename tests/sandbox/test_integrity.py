@@ -65,7 +65,9 @@ def test_reporting_a_guessed_value_from_the_program_is_not_a_pass(sandbox):
         pytest.param("assert solve() == 42", id="left"),
         pytest.param("assert 42 == solve()", id="right"),
         pytest.param("assert solve() == [1, (2, 3)]", id="container-literal"),
-        pytest.param("def check(candidate):\n    assert candidate() == 42\ncheck(solve)\n", id="check"),
+        pytest.param(
+            "def check(candidate):\n    assert candidate() == 42\ncheck(solve)\n", id="check"
+        ),
     ],
 )
 def test_an_always_equal_object_is_not_a_pass(sandbox, test):
