@@ -4,8 +4,9 @@
 
 Prints, per run directory, one JSON line: trajectories, accuracy on the hidden tests after
 each turn, tokens generated, answers cut at max_tokens, episodes ended because the
-conversation outgrew the context, answers without code, and problems that feedback fixed
-(hidden tests failed at turn 1, passed at the end).
+conversation outgrew the context or the sandbox kept failing (`infra_error`, left out of
+the accuracy), answers without code, and problems that feedback fixed (hidden tests failed
+at turn 1, passed at the end).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def run_stats(run_dir: Path) -> dict:
         "truncated_answers": sum(turn.completion.truncated for turn in turns),
         "answers_without_code": sum(not turn.code for turn in turns),
         "context_full": sum(t.context_full for t in trajectories),
+        "infra_error": sum(t.infra_error for t in trajectories),
         "fixed_after_feedback": fixed,
     }
 

@@ -10,6 +10,9 @@ the number of stopping-rule violations (a search must stop exactly when its
 kept code passes the public tests, or at the last turn), which should be 0. Compare
 `accuracy_by_turn` with the run's summary.json. With `--paired`, one more line per pair
 of runs: how many searches (problem, repeat) only one of the two solved after the last turn.
+Searches marked `infra_error` (the sandbox failed, so nothing was judged) are left out of
+every count, as `mucode search` leaves them out, and only counted (`infra_error`); in a
+pair, a search left out of either run is left out of both.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ def _searches(run_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (run_dir / "searches.jsonl").open() if line.strip()]
 
 
+def _key(search: dict) -> tuple[str, int]:
+    return search["task_id"], search["repeat"]
+
+
 def _kept(search: dict) -> list[dict]:
     """The kept candidate of each turn of one search."""
     return [turn["candidates"][turn["selected"]] for turn in search["turns"]]
@@ -49,13 +56,14 @@ def _kept(search: dict) -> list[dict]:
 
 def _solved_at_the_end(searches: list[dict]) -> set[tuple[str, int]]:
     """(task_id, repeat) of the searches whose last kept code passed the hidden tests."""
-    return {(search["task_id"], search["repeat"]) for search in searches
+    return {_key(search) for search in searches
             if (kept := _kept(search)) and _passed(kept[-1]["oracle"])}  # fmt: skip
 
 
-def paired(a: Path, b: Path, solved: dict[Path, set[tuple[str, int]]]) -> dict:
+def paired(a: Path, b: Path, solved: dict[Path, set[tuple[str, int]]],
+           unjudged: dict[Path, set[tuple[str, int]]]) -> dict:  # fmt: skip
     """Searches solved by only one of two runs over the same problems."""
-    solved_a, solved_b = solved[a], solved[b]
+    solved_a, solved_b = solved[a] - unjudged[b], solved[b] - unjudged[a]
     return {"a": str(a), "b": str(b), "only_a": len(solved_a - solved_b),
             "only_b": len(solved_b - solved_a), "both": len(solved_a & solved_b)}  # fmt: skip
 
@@ -98,13 +106,16 @@ def main() -> None:
     parser.add_argument("run_dirs", nargs="+", type=Path)
     parser.add_argument("--paired", action="store_true", help="compare every pair of runs")
     args = parser.parse_args()
-    searches = {run_dir: _searches(run_dir) for run_dir in args.run_dirs}
+    records = {run_dir: _searches(run_dir) for run_dir in args.run_dirs}
+    searches = {d: [s for s in found if not s.get("infra_error")] for d, found in records.items()}
+    unjudged = {d: {_key(s) for s in found if s.get("infra_error")} for d, found in records.items()}
     for run_dir in args.run_dirs:
-        print(json.dumps(check(run_dir, searches[run_dir])))
+        print(json.dumps({**check(run_dir, searches[run_dir]),
+                          "infra_error": len(unjudged[run_dir])}))  # fmt: skip
     if args.paired:
         solved = {run_dir: _solved_at_the_end(searches[run_dir]) for run_dir in args.run_dirs}
         for a, b in itertools.combinations(args.run_dirs, 2):
-            print(json.dumps(paired(a, b, solved)))
+            print(json.dumps(paired(a, b, solved, unjudged)))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ import time
 import pytest
 
 from mucode.benchmarks import load_problems
+from mucode.commands import rollout as rollout_command
 from mucode.generation import ScriptedGenerator
+from mucode.generation.config import LlamaCppConfig
 from mucode.rollout import RolloutConfig, run_rollouts
 from mucode.sandbox import Limits, Sandbox
 
@@ -105,3 +107,17 @@ def test_a_finished_run_is_summarised_without_starting_an_engine(tmp_path):
     printed = " ".join(again.stdout.split())  # the table title may wrap
     assert "nothing left to run" in printed and "1 trajectories (1 resumed)" in printed
     assert (out / "manifest.json").read_text() == manifest  # no resume recorded
+
+
+def test_the_manifest_records_each_problems_limits(shared_data_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("MUCODE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(rollout_command, "make_generator",
+                        lambda _config: ScriptedGenerator(lambda _c, _i: "no code"))  # fmt: skip
+    config = rollout_command.build_run(
+        benchmark="mbpp-plus-snapshot", data_dir=shared_data_dir, tasks=("Mbpp/2",),
+        generator=LlamaCppConfig(), rollout=RolloutConfig(turns=1), timeout_s=2.0, workers=1,
+    )  # fmt: skip
+    rollout_command.run(config, tmp_path / "run")
+    limits = json.loads((tmp_path / "run" / "manifest.json").read_text())["limits"]
+    assert limits["source"] == "calibrated" and limits["timeout_s"] == 2.0
+    assert limits["reference_times"].startswith(str(tmp_path / "cache"))

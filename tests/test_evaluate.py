@@ -15,6 +15,7 @@ from mucode.evaluate import (
 )
 from mucode.jsonl import stream_jsonl
 from mucode.records import Problem, Status, Verdict
+from mucode.sandbox import Limits
 
 ADD = "def add(a, b):\n    return a + b\n"
 SQUARE = "def square(x):\n    return x * x\n"
@@ -200,7 +201,7 @@ class _InfraFlakySandbox:
     the real sandbox cannot be made to fail on cue)."""
 
     def __init__(self, workers=None, limits=None):
-        pass
+        self.limits = limits or Limits()  # per-problem limits start from the sandbox's
 
     def __enter__(self):
         return self

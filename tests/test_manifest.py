@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from mucode.errors import ConfigError
-from mucode.manifest import MANIFEST, write_or_check_manifest
+from mucode.manifest import MANIFEST, record_in_manifest, write_or_check_manifest
 
 
 class Run(BaseModel):
@@ -60,3 +60,13 @@ def test_a_manifest_with_settings_this_version_does_not_know_is_a_clear_error(tm
     write_or_check_manifest(tmp_path, RunWithANewSetting(turns=3, cache_mib=0))
     with pytest.raises(ConfigError, match=r"cannot read \(cache_mib: Extra inputs"):
         write_or_check_manifest(tmp_path, Run(turns=3))
+
+
+def test_what_a_run_decides_at_start_up_goes_in_its_latest_entry(tmp_path):
+    write_or_check_manifest(tmp_path, Run(turns=3))
+    record_in_manifest(tmp_path, "limits", {"source": "base"})
+    write_or_check_manifest(tmp_path, Run(turns=3))  # resumed, perhaps on another machine
+    record_in_manifest(tmp_path, "limits", {"source": "calibrated"})
+    info = json.loads((tmp_path / MANIFEST).read_text())
+    assert info["limits"] == {"source": "base"}
+    assert info["resumes"][-1]["limits"] == {"source": "calibrated"}

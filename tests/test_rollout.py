@@ -8,7 +8,7 @@ import json
 import pytest
 
 from mucode.benchmarks import load_problems
-from mucode.env import NO_CODE_FEEDBACK, Episode
+from mucode.env import INFRA_RETRIES, NO_CODE_FEEDBACK, Episode
 from mucode.errors import ContextFull
 from mucode.generation import SamplingParams, ScriptedGenerator
 from mucode.records import Completion, Status
@@ -21,6 +21,8 @@ from mucode.rollout import (
     step,
 )
 from mucode.sandbox import Limits, Sandbox
+from mucode.verifier.data import load_problem_codes
+from tests.fidelity import BASE, SLOW_CODE, FlakySandbox, answer, slow_problem
 
 WRONG = "```python\ndef add(a, b):\n    return a - b\n```"
 RIGHT = "```python\ndef add(a, b):\n    return a + b\n```"
@@ -157,3 +159,46 @@ def test_resume_after_a_kill_loses_and_duplicates_nothing(sandbox, tmp_path, tor
     assert summary.resumed == 2
     assert len({tuple(m.content for m in r) for r in second.requests}) >= 1
     assert sum(1 for r in second.requests if len(r) == 1) == 4  # only the 4 missing episodes
+
+
+def test_a_calibrated_problem_runs_under_its_reference_relative_limit(monkeypatch, tmp_path):
+    monkeypatch.setenv("MUCODE_CACHE_DIR", str(tmp_path / "cache"))
+    calibrated, flat = slow_problem(), dataclasses.replace(slow_problem("mbpp"), task_id="Mbpp/2")
+    generator = ScriptedGenerator.by_turn([answer(SLOW_CODE)])
+    with Sandbox(workers=2, limits=BASE) as sandbox:
+        run_rollouts([calibrated, flat], generator, sandbox,
+                     RolloutConfig(turns=1, concurrency=2), tmp_path)  # fmt: skip
+    turns = {t.task_id: t.turns[0] for t in read_trajectories(tmp_path / TRAJECTORIES)}
+    assert turns[calibrated.task_id].public.passed and turns[calibrated.task_id].oracle.passed
+    assert turns[flat.task_id].public.status is Status.TIMEOUT  # mbpp keeps the base limit
+
+
+def test_an_infra_error_is_retried_and_never_reaches_the_model(sandbox, add_problem, tmp_path):
+    flaky = FlakySandbox(sandbox, "a - b", failures=INFRA_RETRIES)  # the last retry runs it
+    generator = ScriptedGenerator.by_turn([WRONG, RIGHT])
+    summary = run_rollouts([add_problem], generator, flaky, RolloutConfig(turns=3), tmp_path)
+    (trajectory,) = read_trajectories(summary.path)
+    assert not trajectory.infra_error and summary.infra_error == 0
+    assert [t.public.status for t in trajectory.turns] == [Status.FAILED, Status.PASSED]
+    assert list(flaky.runs.values()) == [INFRA_RETRIES + 1] * 2  # public and oracle jobs
+    assert add_problem.public_tests[0].strip() in generator.requests[1][-1].content
+    assert all("injected" not in m.content for request in generator.requests for m in request)
+
+
+def test_a_persisting_infra_error_ends_the_episode_unshown_and_uncounted(sandbox, add_problem,
+                                                                         tmp_path):  # fmt: skip
+    twin = dataclasses.replace(add_problem, task_id="HumanEval/53-twin",
+                               prompt=add_problem.prompt + "# twin\n")  # fmt: skip
+    flaky = FlakySandbox(sandbox, "a - b", failures=INFRA_RETRIES + 1)
+    generator = ScriptedGenerator(lambda c, _i: RIGHT if "# twin" in c[0].content else WRONG)
+    summary = run_rollouts([add_problem, twin], generator, flaky, RolloutConfig(turns=3), tmp_path)
+    trajectories = {t.task_id: t for t in read_trajectories(summary.path)}
+    broken = trajectories[add_problem.task_id]
+    assert broken.infra_error and len(broken.turns) == 1
+    assert broken.turns[0].oracle.status is Status.INFRA_ERROR
+    assert [m.role for m in broken.messages] == ["user", "assistant"]  # no feedback turn
+    assert all("injected" not in m.content for request in generator.requests for m in request)
+    assert trajectories[twin.task_id].solved and not trajectories[twin.task_id].infra_error
+    assert summary.infra_error == 1 and summary.solved_by_turn == (1.0, 1.0, 1.0)  # not 0.5
+    labels = {p.key: p.codes for p in load_problem_codes([tmp_path])}
+    assert labels[f"humaneval:{add_problem.task_id}"] == ()  # an unjudged code gets no label

@@ -3,7 +3,9 @@
 Turn 1 shows the benchmark prompt; each later turn shows ``"Feedback: "`` and the public
 tests' verdict text (the µCode reference's format). An episode stops when the code passes
 the public tests or after ``max_turns``. Hidden tests are run for labels only: their
-verdict is stored on the turn and never reaches a prompt or the stopping rule.
+verdict is stored on the turn and never reaches a prompt or the stopping rule. A run the
+sandbox failed on (``infra_error``) is retried; if the failure persists the episode ends
+there, marked ``infra_error``, and its sandbox message never reaches a prompt.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from mucode.benchmarks import format_prompt
+from mucode.calibration import ProblemLimits
 from mucode.records import Message, Problem, Status, Trajectory, Turn, Verdict
 from mucode.sandbox import Job, Sandbox
 
@@ -23,6 +26,7 @@ NO_CODE_FEEDBACK = (
     "Your answer contains no Python code. Reply with the complete implementation in a "
     "single ```python code block."
 )
+INFRA_RETRIES = 2  # re-runs of a program the sandbox failed on, before its infra_error stands
 _FENCE = re.compile(r"^([ \t]*)`{3,}[ \t]*([A-Za-z0-9_+-]*)[^\n]*$", re.MULTILINE)
 _PYTHON_TAGS = {"python", "python3", "py", ""}
 _DEFINITION = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)", re.MULTILINE)
@@ -98,14 +102,16 @@ def no_code_verdict(n_tests: int) -> Verdict:
 
 
 def judge(
-    programs: Sequence[tuple[Problem, str]], sandbox: Sandbox
+    programs: Sequence[tuple[Problem, str]], sandbox: Sandbox, limits: ProblemLimits | None = None
 ) -> list[tuple[Verdict, Verdict]]:
     """(public, oracle) verdicts for each (problem, code), run as one sandbox batch.
 
-    An empty code is not run: both verdicts are the no-code failure.
+    Each problem runs under its wall limit from ``limits`` (None: the sandbox's own). An
+    empty code is not run: both verdicts are the no-code failure. A run the sandbox
+    failed on is re-run up to INFRA_RETRIES times; an ``infra_error`` left after that stands.
     """
-    jobs = [job for problem, code in programs if code for job in _jobs(problem, code)]
-    verdicts = iter(sandbox.run_many(jobs))
+    jobs = [job for problem, code in programs if code for job in _jobs(problem, code, limits)]
+    verdicts = iter(run_with_retries(jobs, sandbox))
     return [
         (next(verdicts), next(verdicts)) if code
         else (no_code_verdict(len(p.public_tests)), no_code_verdict(len(p.all_tests)))
@@ -113,10 +119,23 @@ def judge(
     ]  # fmt: skip
 
 
-def _jobs(problem: Problem, code: str) -> tuple[Job, Job]:
+def run_with_retries(jobs: Sequence[Job], sandbox: Sandbox) -> list[Verdict]:
+    """Verdicts of ``jobs``, each ``infra_error`` re-run up to INFRA_RETRIES times."""
+    verdicts = sandbox.run_many(jobs)
+    for _ in range(INFRA_RETRIES):
+        failed = [i for i, v in enumerate(verdicts) if v.status is Status.INFRA_ERROR]
+        if not failed:
+            break
+        for i, verdict in zip(failed, sandbox.run_many([jobs[i] for i in failed]), strict=True):
+            verdicts[i] = verdict
+    return verdicts
+
+
+def _jobs(problem: Problem, code: str, limits: ProblemLimits | None) -> tuple[Job, Job]:
     """Sandbox jobs for the public tests (feedback) and the oracle (label)."""
-    p = problem
-    return Job(code, p.public_tests, p.setup_code), Job(code, p.all_tests, p.setup_code)
+    p, timeout_s = problem, limits.timeout_s(problem.task_id) if limits is not None else None
+    return (Job(code, p.public_tests, p.setup_code, timeout_s),
+            Job(code, p.all_tests, p.setup_code, timeout_s))  # fmt: skip
 
 
 @dataclass
@@ -129,6 +148,7 @@ class Episode:
     messages: list[Message] = field(default_factory=list)
     turns: list[Turn] = field(default_factory=list)
     context_full: bool = False
+    infra_error: bool = False
 
     def __post_init__(self) -> None:
         if not self.messages:
@@ -136,19 +156,23 @@ class Episode:
 
     @property
     def done(self) -> bool:
-        """Stop on a public-test pass, after the last turn, or when the conversation no
-        longer fits the engine's context (hidden tests play no part)."""
+        """Stop on a public-test pass, after the last turn, when the conversation no
+        longer fits the engine's context, or when the sandbox kept failing (hidden tests
+        play no part)."""
         return (
             self.context_full
+            or self.infra_error
             or len(self.turns) >= self.max_turns
             or (bool(self.turns) and self.turns[-1].public.passed)
         )
 
     def record(self, turn: Turn) -> None:
         """Add a turn: the answer joins the conversation, then the public feedback if the
-        episode goes on."""
+        episode goes on. A turn the sandbox failed to judge ends the episode: its feedback
+        is about the sandbox, not the code, and never reaches the model."""
         self.messages.append(Message("assistant", turn.completion.text))
         self.turns.append(turn)
+        self.infra_error = self.infra_error or turn.infra_error
         if not self.done:
             self.messages.append(Message("user", FEEDBACK_PREFIX + turn.public.feedback))
 
@@ -156,4 +180,5 @@ class Episode:
         """The finished (or current) episode as a record."""
         p = self.problem
         return Trajectory(p.task_id, p.benchmark, p.split, self.sample_index,
-                          tuple(self.messages), tuple(self.turns), self.context_full)  # fmt: skip
+                          tuple(self.messages), tuple(self.turns), self.context_full,
+                          self.infra_error)  # fmt: skip

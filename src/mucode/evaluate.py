@@ -30,8 +30,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from mucode.benchmarks import BENCHMARKS, load_problems
-from mucode.calibration import reference_seconds, time_limits
+from mucode.benchmarks import load_problems
+from mucode.calibration import problem_limits
 from mucode.errors import ConfigError, DatasetError, SandboxError
 from mucode.jsonl import write_jsonl
 from mucode.metrics import mean_pass_at_k
@@ -250,10 +250,11 @@ def _judge(
     on_progress: ProgressCallback | None,
 ) -> list[Verdict]:
     with Sandbox(workers=config.workers, limits=config.limits) as sandbox:
-        limits = _time_limits(samples, problems, config, sandbox)
+        sampled = [problems[task_id] for task_id in dict.fromkeys(s.task_id for s in samples)]
+        limits = problem_limits(sampled, sandbox)
         jobs = [
             Job(s.program, problems[s.task_id].all_tests, problems[s.task_id].setup_code,
-                timeout_s=limits.get(s.task_id))
+                timeout_s=limits.timeout_s(s.task_id))
             for s in samples
         ]  # fmt: skip
         on_result = None
@@ -261,18 +262,6 @@ def _judge(
             on_result = _progress_counter(len(jobs), on_progress)
             on_progress(0, len(jobs))
         return sandbox.run_many(jobs, on_result=on_result)
-
-
-def _time_limits(
-    samples: Sequence[Sample], problems: Mapping[str, Problem], config: EvaluationConfig,
-    sandbox: Sandbox,
-) -> dict[str, float]:  # fmt: skip
-    """Per-task wall limits for benchmarks whose tests are calibrated to the reference."""
-    if not BENCHMARKS[config.benchmark].calibrated_time_limits:
-        return {}
-    tasks = sorted({s.task_id for s in samples})
-    seconds = reference_seconds([problems[t] for t in tasks], sandbox)
-    return time_limits(seconds, sandbox.limits.timeout_s)
 
 
 def _progress_counter(total: int, on_progress: ProgressCallback) -> Callable[[int, Verdict], None]:

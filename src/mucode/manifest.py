@@ -81,6 +81,16 @@ def write_or_check_manifest(run_dir: Path, config: BaseModel, work_left: bool = 
     return path
 
 
+def record_in_manifest(run_dir: Path, key: str, value: Any) -> None:
+    """Set ``key`` in the manifest's latest entry: the run itself, or its last resume (the
+    machine or the code, and so what was decided at start-up, may have changed since)."""
+    path = Path(run_dir) / MANIFEST
+    info = json.loads(path.read_text())
+    entry = info["resumes"][-1] if info.get("resumes") else info
+    entry[key] = value
+    _write_atomically(path, info)
+
+
 def _with_todays_defaults(kind: type[BaseModel], recorded: dict[str, Any], path: Path) -> dict:
     try:
         return kind.model_validate(recorded).model_dump(mode="json")

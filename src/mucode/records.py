@@ -180,6 +180,11 @@ class Turn:
     oracle: Verdict
     generate_s: float = 0.0
 
+    @property
+    def infra_error(self) -> bool:
+        """The sandbox failed on the public or the oracle run: the code was not judged."""
+        return Status.INFRA_ERROR in (self.public.status, self.oracle.status)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
         return {
@@ -213,6 +218,7 @@ class Trajectory:
     messages: tuple[Message, ...]
     turns: tuple[Turn, ...]
     context_full: bool = False  # ended early: the conversation outgrew the context window
+    infra_error: bool = False  # ended early: the sandbox kept failing; left out of accuracies
 
     @property
     def key(self) -> str:
@@ -239,6 +245,7 @@ class Trajectory:
             "messages": [m.to_dict() for m in self.messages],
             "turns": [t.to_dict() for t in self.turns],
             "context_full": self.context_full,
+            "infra_error": self.infra_error,
         }
 
     @classmethod
@@ -252,4 +259,5 @@ class Trajectory:
             messages=tuple(Message.from_dict(m) for m in data["messages"]),
             turns=tuple(Turn.from_dict(t) for t in data["turns"]),
             context_full=data.get("context_full", False),
+            infra_error=data.get("infra_error", False),
         )

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mucode.calibration import ProblemLimits, problem_limits
 from mucode.env import Episode, extract_code, judge
 from mucode.errors import ContextFull
 from mucode.generation.base import Generator, SamplingParams
@@ -80,6 +81,7 @@ class RolloutSummary:
     stats: StepStats
     wall_s: float
     context_full: int = 0  # episodes ended because the conversation outgrew the context
+    infra_error: int = 0  # episodes ended by a sandbox failure; left out of the accuracy
 
     @property
     def tokens_per_s(self) -> float:
@@ -106,8 +108,11 @@ def read_trajectories(path: Path) -> list[Trajectory]:
 
 
 def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
-         sampling: SamplingParams, stats: StepStats) -> None:  # fmt: skip
-    """Advance every unfinished episode by one turn; add the work done to ``stats``."""
+         sampling: SamplingParams, stats: StepStats,
+         limits: ProblemLimits | None = None) -> None:  # fmt: skip
+    """Advance every unfinished episode by one turn; add the work done to ``stats``.
+
+    Code runs under each problem's wall limit from ``limits`` (None: the sandbox's own)."""
     active = [e for e in episodes if not e.done]
     if not active:
         return
@@ -122,7 +127,7 @@ def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
             active[0].context_full = True
         else:  # find which conversations outgrew the context: step each on its own
             for episode in active:
-                step([episode], generator, sandbox, sampling, stats)
+                step([episode], generator, sandbox, sampling, stats, limits)
         return
     batch_s = time.perf_counter() - start
     codes = [
@@ -130,7 +135,8 @@ def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
         for e, c in zip(active, completions, strict=True)
     ]
     start = time.perf_counter()
-    verdicts = judge([(e.problem, code) for e, code in zip(active, codes, strict=True)], sandbox)
+    programs = [(e.problem, code) for e, code in zip(active, codes, strict=True)]
+    verdicts = judge(programs, sandbox, limits)
     tokens = sum(c[0].completion_tokens for c in completions)
     stats.add(tokens, batch_s, 2 * sum(map(bool, codes)), time.perf_counter() - start)
     for episode, code, answer, (public, oracle) in zip(active, codes, completions, verdicts,
@@ -138,7 +144,7 @@ def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
         episode.record(Turn(answer[0], code, public, oracle, batch_s / len(active)))
 
 
-def run_rollouts(  # noqa: PLR0913 - a caller may watch `stats` while the run goes on
+def run_rollouts(  # noqa: PLR0913 - a caller may watch `stats` and record `limits`
     problems: Sequence[Problem],
     generator: Generator,
     sandbox: Sandbox,
@@ -146,10 +152,12 @@ def run_rollouts(  # noqa: PLR0913 - a caller may watch `stats` while the run go
     out_dir: Path,
     on_progress: Callable[[int, int], None] | None = None,
     stats: StepStats | None = None,
+    limits: ProblemLimits | None = None,
 ) -> RolloutSummary:
     """Roll out every (problem, sample) not yet on disk; return the run's summary.
 
-    The work done is added to ``stats`` (a fresh one by default) as it happens.
+    The work done is added to ``stats`` (a fresh one by default) as it happens. Code runs
+    under each problem's limits: ``limits``, by default ``problem_limits`` of the problems.
 
     ``config.concurrency`` episodes run at once, each in its own thread: while one runs
     its code in the sandbox the others are generating, so the engine's slots stay full
@@ -162,7 +170,8 @@ def run_rollouts(  # noqa: PLR0913 - a caller may watch `stats` while the run go
     existing = read_trajectories(path)
     runs = pending(_runs(problems, config.samples), (t.key for t in existing))
     todo = [Episode(p, s, config.turns) for p, s in runs]
-    tasks = [partial(_play, e, generator, sandbox, config.sampling, stats) for e in todo]
+    limits = limits if limits is not None else problem_limits(problems, sandbox)
+    tasks = [partial(_play, e, generator, sandbox, config.sampling, stats, limits) for e in todo]
     stream_to_jsonl(tasks, path, config.concurrency, on_progress, already_done=len(existing))
     return summarize_rollouts(path, config.turns, stats, time.perf_counter() - started,
                               resumed=len(existing))  # fmt: skip
@@ -176,7 +185,8 @@ def summarize_rollouts(path: Path, horizon: int, stats: StepStats, wall_s: float
     return RolloutSummary(path, len(trajectories),
                           len(trajectories) if resumed is None else resumed,
                           accuracy_by_turn(trajectories, horizon), stats, wall_s,
-                          sum(t.context_full for t in trajectories))  # fmt: skip
+                          sum(t.context_full for t in trajectories),
+                          sum(t.infra_error for t in trajectories))  # fmt: skip
 
 
 def rollouts_left(problems: Sequence[Problem], samples: int, out_dir: Path) -> int:
@@ -190,9 +200,9 @@ def _runs(problems: Sequence[Problem], samples: int) -> list[tuple[Problem, int]
 
 
 def _play(episode: Episode, generator: Generator, sandbox: Sandbox, sampling: SamplingParams,
-          stats: StepStats) -> dict:  # fmt: skip
+          stats: StepStats, limits: ProblemLimits) -> dict:  # fmt: skip
     while not episode.done:
-        step([episode], generator, sandbox, sampling, stats)
+        step([episode], generator, sandbox, sampling, stats, limits)
     return episode.trajectory().to_dict()
 
 
@@ -200,12 +210,14 @@ def accuracy_by_turn(trajectories: Sequence[Trajectory], horizon: int) -> tuple[
     """Oracle accuracy had every episode stopped after turn t (t = 1..horizon).
 
     An episode that stopped early (public tests passed, or its conversation outgrew the
-    context) keeps its last turn's label; one with no turn at all counts as unsolved.
+    context) keeps its last turn's label; one with no turn at all counts as unsolved. An
+    episode the sandbox failed on (``infra_error``) was not judged and is left out.
     """
-    if not trajectories:
+    judged = [t for t in trajectories if not t.infra_error]
+    if not judged:
         return ()
     return tuple(
         sum(bool(t.turns) and t.turns[min(turn, len(t.turns)) - 1].oracle.passed
-            for t in trajectories) / len(trajectories)
+            for t in judged) / len(judged)
         for turn in range(1, horizon + 1)
     )  # fmt: skip

@@ -4,16 +4,20 @@ hidden tests that never steer, repeat seeding, resuming, and the summary."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import pytest
 
 from mucode.benchmarks import load_problems
-from mucode.errors import ConfigError, ContextFull
+from mucode.env import INFRA_RETRIES
+from mucode.errors import ConfigError, ContextFull, SandboxError
 from mucode.generation import SamplingParams, ScriptedGenerator
+from mucode.records import Status
 from mucode.sandbox import Limits, Sandbox
 from mucode.search.metrics import summarize
 from mucode.search.run import SEARCHES, SearchConfig, Searcher, read_searches
 from mucode.search.selectors import Selection
+from tests.fidelity import BASE, SLOW_CODE, FlakySandbox, answer, slow_problem
 
 SHORTCUT = "```python\ndef add(x, y):\n    return 5\n```"  # passes the public test only
 WRONG = "```python\ndef add(x, y):\n    return x - y\n```"
@@ -149,3 +153,43 @@ def test_a_search_that_outgrows_the_context_ends_and_still_counts(sandbox, add_p
     assert [a.mean for a in summary.accuracy_by_turn] == [0.0, 0.0, 0.0]
     assert summary.pass_at_k[1] == 0.0 and summary.public_pass_rate == 0.0
     assert summary.context_full == 2
+
+
+def test_a_calibrated_problem_is_searched_under_its_reference_relative_limit(monkeypatch,
+                                                                            tmp_path):  # fmt: skip
+    monkeypatch.setenv("MUCODE_CACHE_DIR", str(tmp_path / "cache"))
+    calibrated, flat = slow_problem(), dataclasses.replace(slow_problem("mbpp"), task_id="Mbpp/2")
+    config = SearchConfig(select=Selection.PT, n=1, turns=1, concurrency=2)
+    with Sandbox(workers=2, limits=BASE) as sandbox:
+        searcher = Searcher(ScriptedGenerator(lambda _c, _i: answer(SLOW_CODE)), sandbox, config)
+        path = searcher.run([calibrated, flat], tmp_path)
+    kept = {e.task_id: e.turns[0].kept for e in read_searches(path)}
+    assert kept[calibrated.task_id].public.passed and kept[calibrated.task_id].oracle.passed
+    assert kept[flat.task_id].public.status is Status.TIMEOUT  # mbpp keeps the base limit
+
+
+def test_an_infra_error_is_retried_and_then_judged_as_usual(sandbox, add_problem):
+    flaky = FlakySandbox(sandbox, "x - y", failures=INFRA_RETRIES)  # the last retry runs it
+    _, (episode,) = search(Selection.PT, flaky, add_problem)
+    assert not episode.infra_error
+    assert episode.turns[0].candidates[0].public.status is Status.FAILED
+    assert list(flaky.runs.values()) == [INFRA_RETRIES + 1] * 2  # public and oracle jobs
+
+
+def test_a_persisting_infra_error_ends_the_search_unselected_and_uncounted(sandbox, add_problem,
+                                                                           caplog):  # fmt: skip
+    flaky = FlakySandbox(sandbox, "x - y", failures=INFRA_RETRIES + 1)
+    generator = scripted()
+    with caplog.at_level(logging.WARNING, logger="mucode.search.run"):
+        _, (broken,) = search(Selection.PT, flaky, add_problem, generator=generator)
+    assert broken.infra_error and broken.turns == ()  # no candidate was ranked
+    assert [m.role for m in broken.messages] == ["user"] and len(generator.requests) == 1
+    assert "injected" in caplog.text and "left out of the accuracies" in caplog.text
+    assert broken.kept_path().infra_error
+    _, (judged,) = search(Selection.OV, sandbox, add_problem)
+    summary = summarize([broken, dataclasses.replace(judged, repeat=1)], turns=3, n=4)
+    assert summary.infra_error == 1 and summary.repeats == 1
+    assert [a.mean for a in summary.accuracy_by_turn] == [1.0, 1.0, 1.0]  # not 0.5
+    assert summary.pass_at_k[1] == pytest.approx(0.25)  # the judged search's candidates only
+    with pytest.raises(SandboxError, match="failed on all 1 searches"):
+        summarize([broken], turns=3, n=4)

@@ -16,3 +16,10 @@ def context_full_warning(count: int, episodes: str) -> str:
     """The console warning for ``count`` episodes or searches that outgrew the context."""
     return (f"[yellow]{count} {episodes} ended early: the conversation outgrew the context "
             "window (llamacpp: raise --context; or lower --max-tokens)[/]")  # fmt: skip
+
+
+def infra_error_warning(count: int, episodes: str) -> str:
+    """The console warning for ``count`` episodes or searches the sandbox kept failing on."""
+    return (f"[yellow]{count} {episodes} ended early: the sandbox kept failing on their "
+            "code (infra_error), so they are left out of the accuracy; see "
+            "`mucode sandbox info`[/]")  # fmt: skip

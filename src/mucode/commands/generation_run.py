@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from mucode.benchmarks import load_problems
+from mucode.calibration import ProblemLimits, problem_limits
 from mucode.errors import ConfigError
 from mucode.generation.config import (
     GeneratorConfig,
@@ -15,7 +16,9 @@ from mucode.generation.config import (
     OpenAIConfig,
     VLLMConfig,
 )
+from mucode.manifest import record_in_manifest
 from mucode.records import Problem
+from mucode.sandbox import Sandbox
 
 
 class GenerationRun(BaseModel):
@@ -37,6 +40,13 @@ class GenerationRun(BaseModel):
         found = load_problems(self.benchmark, split=self.split, data_dir=self.data_dir,
                               task_ids=self.tasks)  # fmt: skip
         return found[: self.limit] if self.limit is not None else found
+
+
+def recorded_limits(problems: list[Problem], sandbox: Sandbox, run_dir: Path) -> ProblemLimits:
+    """Each problem's limits for this run, recorded under ``limits`` in its manifest."""
+    limits = problem_limits(problems, sandbox)
+    record_in_manifest(run_dir, "limits", limits.to_dict())
+    return limits
 
 
 def generator_config(backend: str, model: str | None, base_url: str | None, engine: dict,

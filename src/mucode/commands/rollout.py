@@ -8,8 +8,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from mucode.commands import context_full_warning, invalid_options
-from mucode.commands.generation_run import GenerationRun
+from mucode.commands import context_full_warning, infra_error_warning, invalid_options
+from mucode.commands.generation_run import GenerationRun, recorded_limits
 from mucode.generation import make_generator
 from mucode.manifest import write_or_check_manifest
 from mucode.progress import progress_bar
@@ -51,12 +51,11 @@ def run(config: RolloutRun, out: Path) -> RolloutSummary:
     limits = limits_from_options(timeout_s=config.timeout_s)
     stats = StepStats()
     try:
-        with (
-            Sandbox(workers=config.workers, limits=limits) as sandbox,
-            progress_bar(f"rollout {config.benchmark}", stats.rates) as on_progress,
-        ):
-            return run_rollouts(problems, generator, sandbox, config.rollout, out, on_progress,
-                                stats)  # fmt: skip
+        with Sandbox(workers=config.workers, limits=limits) as sandbox:
+            per_problem = recorded_limits(problems, sandbox, out)
+            with progress_bar(f"rollout {config.benchmark}", stats.rates) as on_progress:
+                return run_rollouts(problems, generator, sandbox, config.rollout, out,
+                                    on_progress, stats, per_problem)  # fmt: skip
     finally:
         generator.close()
 
@@ -87,4 +86,6 @@ def print_summary(console: Console, summary: RolloutSummary) -> None:
         )
     if summary.context_full:
         console.print(context_full_warning(summary.context_full, "episode(s)"))
+    if summary.infra_error:
+        console.print(infra_error_warning(summary.infra_error, "episode(s)"))
     console.print(f"trajectories: {summary.path}", highlight=False, soft_wrap=True)

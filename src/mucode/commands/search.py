@@ -12,8 +12,8 @@ from pydantic import ValidationError, model_validator
 from rich.console import Console
 from rich.table import Table
 
-from mucode.commands import context_full_warning, invalid_options
-from mucode.commands.generation_run import GenerationRun
+from mucode.commands import context_full_warning, infra_error_warning, invalid_options
+from mucode.commands.generation_run import GenerationRun, recorded_limits
 from mucode.generation import make_generator
 from mucode.generation.cache import CachedGenerator
 from mucode.generation.config import GeneratorConfig
@@ -108,10 +108,11 @@ def _search(config: SearchRun, problems: list[Problem], out: Path, cache: Path |
     limits = limits_from_options(timeout_s=config.timeout_s)
     try:
         with Sandbox(workers=config.workers, limits=limits) as sandbox:
+            per_problem = recorded_limits(problems, sandbox, out)
             searcher = Searcher(generator, sandbox, config.search, scorer)
             title = f"search {config.search.select.value} {config.benchmark}"
             with progress_bar(title, searcher.stats.rates) as progress:
-                searcher.run(problems, out, progress)
+                searcher.run(problems, out, progress, per_problem)
     finally:
         generator.close()
     return searcher
@@ -143,6 +144,8 @@ def print_summary(console: Console, summary: SearchSummary, config: SearchConfig
         _print_work(console, searcher, wall_s)
     if summary.context_full:
         console.print(context_full_warning(summary.context_full, "search(es)"), soft_wrap=True)
+    if summary.infra_error:
+        console.print(infra_error_warning(summary.infra_error, "search(es)"), soft_wrap=True)
     console.print(f"searches: {out / SEARCHES}; summary: {out / SUMMARY}", highlight=False,
                   soft_wrap=True)  # fmt: skip
 

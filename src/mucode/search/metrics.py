@@ -4,6 +4,8 @@ Accuracy after turn t is the hidden-test pass rate of the code kept at turn t (a
 that stopped earlier keeps its last code). Per problem, it is averaged over repeats; the
 interval is mean ± 1.96 standard errors of those per-problem means (a normal
 approximation over problems, which dominate the variance; repeats smooth each problem).
+Searches the sandbox failed on (``infra_error``) were not judged: every number leaves
+them out, as ``mucode evaluate --infra-errors exclude`` does, and only their count is kept.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+from mucode.errors import SandboxError
 from mucode.metrics import mean_pass_at_k
 from mucode.search.records import SearchEpisode
 
@@ -59,6 +62,7 @@ class SearchSummary:
     pass_at_k: dict[int, float]  # over the first-turn candidates of all repeats
     public_pass_rate: float  # share of searches whose kept code passed the public tests
     context_full: int = 0  # searches ended early: the conversation outgrew the context
+    infra_error: int = 0  # searches ended by a sandbox failure, left out of every number
 
     def to_dict(self) -> dict:
         """Plain-JSON form."""
@@ -71,9 +75,13 @@ def summarize(episodes: Sequence[SearchEpisode], turns: int, n: int) -> SearchSu
     """Summarise searches of up to ``turns`` turns with ``n`` candidates each."""
     if not episodes:
         raise ValueError("no searches to summarise")
+    judged = [e for e in episodes if not e.infra_error]
+    if not judged:
+        raise SandboxError(f"the sandbox failed on all {len(episodes)} searches (infra_error), "
+                           "so there is nothing to score; check `mucode sandbox info`")  # fmt: skip
     by_problem: dict[str, list[SearchEpisode]] = defaultdict(list)
     by_repeat: dict[int, list[SearchEpisode]] = defaultdict(list)
-    for e in episodes:
+    for e in judged:
         by_problem[e.task_id].append(e)
         by_repeat[e.repeat].append(e)
     accuracy = tuple(
@@ -89,7 +97,8 @@ def summarize(episodes: Sequence[SearchEpisode], turns: int, n: int) -> SearchSu
         # a prompt that never fitted the context: as if every candidate had failed
         counts.append((len(first) or n * len(runs), sum(c.oracle.passed for c in first)))
     ks = sorted({1, n, n * len(by_repeat)})
-    public = statistics.fmean(bool(e.turns) and e.turns[-1].kept.public.passed for e in episodes)
+    public = statistics.fmean(bool(e.turns) and e.turns[-1].kept.public.passed for e in judged)
     return SearchSummary(len(by_problem), len(by_repeat), accuracy, repeat_accuracy,
                          mean_pass_at_k(counts, ks), public,
-                         sum(e.context_full for e in episodes))  # fmt: skip
+                         sum(e.context_full for e in judged),
+                         len(episodes) - len(judged))  # fmt: skip

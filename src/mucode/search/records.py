@@ -46,6 +46,7 @@ class SearchEpisode:
     messages: tuple[Message, ...]  # the conversation along the kept candidates
     turns: tuple[SearchTurn, ...]
     context_full: bool = False  # ended early: the conversation outgrew the context window
+    infra_error: bool = False  # ended early: the sandbox kept failing; left out of the metrics
 
     @property
     def key(self) -> str:
@@ -55,14 +56,15 @@ class SearchEpisode:
     def kept_path(self) -> Trajectory:
         """The kept candidates as a trajectory (sample index = repeat)."""
         return Trajectory(self.task_id, self.benchmark, self.split, self.repeat, self.messages,
-                          tuple(t.kept for t in self.turns), self.context_full)  # fmt: skip
+                          tuple(t.kept for t in self.turns), self.context_full,
+                          self.infra_error)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
         return {"task_id": self.task_id, "benchmark": self.benchmark, "split": self.split,
                 "repeat": self.repeat, "messages": [m.to_dict() for m in self.messages],
                 "turns": [t.to_dict() for t in self.turns],
-                "context_full": self.context_full}  # fmt: skip
+                "context_full": self.context_full, "infra_error": self.infra_error}  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SearchEpisode:
@@ -70,4 +72,4 @@ class SearchEpisode:
         return cls(data["task_id"], data["benchmark"], data["split"], data["repeat"],
                    tuple(Message.from_dict(m) for m in data["messages"]),
                    tuple(SearchTurn.from_dict(t) for t in data["turns"]),
-                   data.get("context_full", False))  # fmt: skip
+                   data.get("context_full", False), data.get("infra_error", False))  # fmt: skip

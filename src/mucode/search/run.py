@@ -6,11 +6,14 @@ is judged on the public tests and, for labels only, on the hidden tests; a verif
 scores them if the rule needs it; the rule keeps one. The kept answer and its public
 feedback extend the conversation. A search stops when the kept code passes the public
 tests or after T turns. Hidden tests never reach a prompt, a stopping decision, or a
-selection other than ``ov``.
+selection other than ``ov``. A turn with a candidate the sandbox kept failing on
+(``infra_error`` after retries) ends the search before any selection, marked
+``infra_error``: that candidate was not judged, so no rule may rank it as a failure.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -20,16 +23,19 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mucode.env import Episode, extract_code, judge
+from mucode.calibration import ProblemLimits, problem_limits
+from mucode.env import INFRA_RETRIES, Episode, extract_code, judge
 from mucode.errors import ConfigError, ContextFull
 from mucode.generation.base import Generator, SamplingParams
 from mucode.jsonl import stream_jsonl
-from mucode.records import Problem, Turn
+from mucode.records import Problem, Status, Turn
 from mucode.rollout import StepStats, derive_seed
 from mucode.sandbox import Sandbox
 from mucode.search.records import SearchEpisode, SearchTurn
 from mucode.search.selectors import Selection, select
 from mucode.streaming import pending, stream_to_jsonl
+
+logger = logging.getLogger(__name__)
 
 SEARCHES = "searches.jsonl"
 Scorer = Callable[[Problem, Sequence[str]], list[float]]
@@ -69,17 +75,22 @@ class Searcher:
                 f"--select {self.config.select.value} needs a verifier (--verifier DIR)"
             )
 
-    def search(self, problem: Problem, repeat: int) -> SearchEpisode:
-        """One search on one problem."""
+    def search(self, problem: Problem, repeat: int,
+               limits: ProblemLimits | None = None) -> SearchEpisode:  # fmt: skip
+        """One search on one problem; code runs under ``limits`` (None: the sandbox's own)."""
         config = self.config
         episode = Episode(problem, repeat, config.turns)
         turns: list[SearchTurn] = []
         while not episode.done:
             t = len(episode.turns)
             try:
-                candidates, scores = self._candidates(episode, repeat)
+                candidates, scores = self._candidates(episode, repeat, limits)
             except ContextFull:
                 episode.context_full = True
+                break
+            if any(c.infra_error for c in candidates):
+                episode.infra_error = True
+                _warn_unjudged(problem, repeat, candidates)
                 break
             pick = random.Random(
                 derive_seed(config.sampling.seed, problem.task_id, repeat, t, "pick")
@@ -89,9 +100,9 @@ class Searcher:
             episode.record(candidates[index])
         return SearchEpisode(problem.task_id, problem.benchmark, problem.split, repeat,
                              tuple(episode.messages), tuple(turns),
-                             episode.context_full)  # fmt: skip
+                             episode.context_full, episode.infra_error)  # fmt: skip
 
-    def _candidates(self, episode: Episode, repeat: int):
+    def _candidates(self, episode: Episode, repeat: int, limits: ProblemLimits | None):
         """This turn's N judged candidates and their verifier scores (None without one)."""
         problem, config = episode.problem, self.config
         seed = turn_seed(config.sampling.seed, problem.task_id, repeat, len(episode.turns))
@@ -100,7 +111,7 @@ class Searcher:
         generate_s = time.perf_counter() - started
         codes = [extract_code(a.text, problem.entry_point).code for a in answers]
         started = time.perf_counter()
-        verdicts = judge([(problem, code) for code in codes], self.sandbox)
+        verdicts = judge([(problem, code) for code in codes], self.sandbox, limits)
         self.stats.add(sum(a.completion_tokens for a in answers), generate_s,
                        2 * sum(map(bool, codes)), time.perf_counter() - started)  # fmt: skip
         candidates = tuple(
@@ -111,21 +122,32 @@ class Searcher:
         return candidates, scores
 
     def run(self, problems: Sequence[Problem], out_dir: Path,
-            on_progress: Callable[[int, int], None] | None = None) -> Path:  # fmt: skip
+            on_progress: Callable[[int, int], None] | None = None,
+            limits: ProblemLimits | None = None) -> Path:  # fmt: skip
         """Search every (problem, repeat) not yet in ``out_dir``; return the results file.
 
-        Repeats run in order, so an interrupted run holds whole repeats first.
+        Repeats run in order, so an interrupted run holds whole repeats first. Code runs
+        under each problem's limits: ``limits``, by default ``problem_limits`` of the problems.
         """
         path = Path(out_dir) / SEARCHES
         path.parent.mkdir(parents=True, exist_ok=True)
         have = [e.key for e in read_searches(path)]
         runs = pending(_runs(problems, self.config.repeats), have)
-        tasks = [partial(self._record, p, r) for p, r in runs]
+        limits = limits if limits is not None else problem_limits(problems, self.sandbox)
+        tasks = [partial(self._record, p, r, limits) for p, r in runs]
         stream_to_jsonl(tasks, path, self.config.concurrency, on_progress, already_done=len(have))
         return path
 
-    def _record(self, problem: Problem, repeat: int) -> dict:
-        return self.search(problem, repeat).to_dict()
+    def _record(self, problem: Problem, repeat: int, limits: ProblemLimits) -> dict:
+        return self.search(problem, repeat, limits).to_dict()
+
+
+def _warn_unjudged(problem: Problem, repeat: int, candidates: Sequence[Turn]) -> None:
+    feedback = next(v.feedback for c in candidates for v in (c.public, c.oracle)
+                    if v.status is Status.INFRA_ERROR)  # fmt: skip
+    logger.warning("%s repeat %d: the sandbox failed on a candidate %d times (%s); the search "
+                   "ends here and is left out of the accuracies", problem.task_id, repeat,
+                   INFRA_RETRIES + 1, feedback)  # fmt: skip
 
 
 def searches_left(problems: Sequence[Problem], repeats: int, out_dir: Path) -> int:
