@@ -30,7 +30,7 @@ def test_public_first_assert_private_rest_then_differential_chunks(shared_data_d
     assert p.entry_point == "similar_elements"
     assert p.public_tests == ("assert similar_elements((3, 4, 5, 6),(5, 7, 4, 10)) == (4, 5)",)
     asserts = [t for t in p.private_tests if t.startswith("assert ")]
-    checks = [t for t in p.private_tests if t.startswith("def _mucode_plus_check")]
+    checks = [t for t in p.private_tests if t.startswith("_MUCODE_PLUS = ")]
     assert len(asserts) == 2 and len(checks) == math.ceil(n_inputs / CHUNK)
     assert p.private_tests == tuple(asserts + checks)
     assert "[(3, 4, 5, 6), (5, 7, 4, 10)]," in checks[0]  # inputs restored to tuples
@@ -51,7 +51,7 @@ def test_data_fixes(shared_data_dir):
     p164 = get_problem(NAME, 164, shared_data_dir)
     assert "assert are_equivalent(23, 47) == True" not in p164.all_tests
     p793 = get_problem(NAME, 793, shared_data_dir)  # plus_input is {} in the file
-    assert sum(t.startswith("def _mucode_plus_check") for t in p793.private_tests) == 1
+    assert sum(t.startswith("_MUCODE_PLUS = ") for t in p793.private_tests) == 1
 
 
 def _plus_file(tmp_path, **overrides):

@@ -1,21 +1,25 @@
 """MBPP+ development snapshot rows -> ``Problem`` records.
 
 Public test: the first assert of the task's ``assertion``; its other statements (imports)
-become ``setup_code``. Private tests: the other asserts, then differential tests. The sandbox
-runs test strings only, so each differential test is self-contained Python: it execs the
+become ``setup_code``. Private tests: the other asserts, then differential tests. Each
+differential test is self-contained Python, so plain ``python3`` runs it too: it execs the
 canonical solution in a namespace of its own (its helpers cannot clobber the candidate's),
 then compares ``entry_point(*args)`` with the reference on up to ``CHUNK`` inputs
-(base_input then plus_input), the way EvalPlus compares: equality, else closeness within
-``atol`` (1e-6 when the task's atol is 0 and the output is a float or a float sequence), plus
-EvalPlus's three special oracles. Nothing runs at load time. Not reproduced: EvalPlus's
-per-input time limit scaled from the reference's run time (the sandbox limit applies), and
-the input ``contract`` (it validates inputs for the reference, not candidates).
+(base_input then plus_input) by ``plus_oracle.same``, the way EvalPlus compares. Its first
+two statements (``SPEC_NAME``, ``INPUTS_NAME``) let the sandbox run it without the
+reference in the program's process (see ``sandbox.expected``). Nothing runs at load time.
+Not reproduced: EvalPlus's per-input time limit scaled from the reference's run time (the
+sandbox limit applies), and the input ``contract`` (it validates inputs for the reference,
+not candidates).
 """
 
 from __future__ import annotations
 
 import ast
+import inspect
+import textwrap
 
+from mucode.benchmarks import plus_oracle
 from mucode.benchmarks.plus_inputs import py_literal, restore_args
 from mucode.benchmarks.registry import MBPP_PLUS_SNAPSHOT
 from mucode.benchmarks.rows import RawRow, field, prefixed_id_field
@@ -49,47 +53,27 @@ _ASSERT_FIXES: dict[str, dict[str, str | None]] = {
     },
 }
 
+SPEC_NAME, INPUTS_NAME = "_MUCODE_PLUS", "_MUCODE_PLUS_INPUTS"  # the sandbox looks for these
+
 _CHECK = """\
-def _mucode_plus_check():
+{spec_name} = {spec!r}
+{inputs_name} = [
+{inputs}
+]
+
+
+def _mucode_plus_check(spec, inputs):
     import copy
     import math
 
+{oracle}
     namespace = {{}}
-    exec(compile({source}, "<MBPP+ canonical solution>", "exec"), namespace)
-    reference = namespace[{entry_point!r}]
-    atol = {atol!r}
-    oracle = {oracle!r}
-
-    def is_floats(x):
-        if isinstance(x, float):
-            return True
-        return isinstance(x, (list, tuple)) and all(isinstance(i, float) for i in x)
-
-    def close(got, want, tol):
-        if isinstance(got, (list, tuple)) and isinstance(want, (list, tuple)):
-            return len(got) == len(want) and all(close(g, w, tol) for g, w in zip(got, want))
-        try:
-            if math.isnan(got) and math.isnan(want):
-                return True
-            return abs(got - want) <= tol + 1e-07 * abs(want)
-        except TypeError:
-            return False
-
-    def same(got, want):
-        if oracle == "not_none":
-            return (got is None) == (want is None)
-        if oracle == "always" or got == want or (oracle == "zero_ok" and got == 0):
-            return True
-        tol = atol if atol or not is_floats(want) else 1e-06
-        return tol != 0 and close(got, want, tol)
-
-    inputs = [
-{inputs}
-    ]
-    for number, args in enumerate(inputs, start={start}):
+    exec(compile(spec["reference"], "<MBPP+ canonical solution>", "exec"), namespace)
+    reference = namespace[spec["entry_point"]]
+    for number, args in enumerate(inputs, start=spec["start"]):
         want = reference(*copy.deepcopy(args))
         got = {entry_point}(*copy.deepcopy(args))
-        if not same(got, want):
+        if not same(got, want, spec["atol"], spec["oracle"]):
             shown = ", ".join(repr(a) for a in args)
             raise AssertionError(
                 f"{entry_point}({{shown:.300}}) returned {{got!r:.300}}, "
@@ -97,9 +81,16 @@ def _mucode_plus_check():
             )
 
 
-_mucode_plus_check()
-del _mucode_plus_check
+_mucode_plus_check({spec_name}, {inputs_name})
+del _mucode_plus_check, {spec_name}, {inputs_name}
 """
+
+
+def _oracle_source() -> str:
+    """``plus_oracle``'s functions, indented to sit inside the check function."""
+    source = inspect.getsource(plus_oracle)
+    functions = source[source.index("\ndef ") + 1 :]
+    return textwrap.indent(functions, "    ")
 
 
 def build_mbpp_plus(rows: list[RawRow]) -> list[Problem]:
@@ -139,15 +130,17 @@ def _differential_tests(
     oracle = _ORACLES.get(entry_point, "equal")
     tests = []
     for start in range(0, len(inputs), CHUNK):
-        lines = [f"        {py_literal(args)}," for args in inputs[start : start + CHUNK]]
+        spec = {"entry_point": entry_point, "reference": solution, "atol": atol,
+                "oracle": oracle, "start": start}  # fmt: skip
+        lines = [f"    {py_literal(args)}," for args in inputs[start : start + CHUNK]]
         tests.append(
             _CHECK.format(
-                source=repr(solution),
-                entry_point=entry_point,
-                atol=atol,
-                oracle=oracle,
-                start=start,
+                spec_name=SPEC_NAME,
+                spec=spec,
+                inputs_name=INPUTS_NAME,
                 inputs="\n".join(lines),
+                oracle=_oracle_source(),
+                entry_point=entry_point,
             )
         )
     return tuple(tests)

@@ -9,21 +9,30 @@ a test's top level and at the top level of a ``check`` function that the test ca
 at its top level (HumanEval's form), where every such assert runs whenever the test
 completes; so a test that completes without reporting one of its values has been
 tampered with and fails. Other asserts run inside the child as written.
+
+A differential test (MBPP+: its first statements name the reference solution and the
+inputs, see ``benchmarks.mbpp_plus``) reaches the child as a loop that reports the
+candidate's output on each input; the reference's outputs are computed in a separate
+sandboxed run (``references``) and compared here with ``plus_oracle.same``.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mucode.benchmarks.mbpp_plus import INPUTS_NAME, SPEC_NAME
+from mucode.benchmarks.plus_oracle import same
 from mucode.records import Status
 from mucode.sandbox import values
 from mucode.sandbox.feedback import assertion_feedback, truncate_middle
+from mucode.sandbox.harness import PLACEHOLDER_HEAD, PLACEHOLDER_TAIL, VALUE_HOOK
 
-PLACEHOLDER = "__mucode_expected_{}__"  # the child's harness recognises this shape only
+PLACEHOLDER = PLACEHOLDER_HEAD + "{}" + PLACEHOLDER_TAIL  # the harness knows this shape only
 _CHECK_FUNCTION = "check"
 UNSUPPORTED_NOTE = (
     "\nThe result is a {} object: mucode compares results with expected values outside "
@@ -33,13 +42,45 @@ UNSUPPORTED_NOTE = (
 
 
 @dataclass(frozen=True)
+class ReferenceValue:
+    """The reference solution's output on input ``index`` of differential test ``digest``."""
+
+    digest: str
+    index: int
+
+
+@dataclass(frozen=True)
 class Expectation:
-    """One value the pool checks: the literal's value, its source text, and the source
-    of the assert it came from."""
+    """One value the pool checks: the expected value (a literal's, or a reference output),
+    its source text, the statement it came from, and for differential tests the
+    ``(atol, oracle)`` of ``plus_oracle.same`` (None: Python's ``==``)."""
 
     value: Any
     source: str
     statement: str
+    tolerance: tuple[float, str] | None = None
+
+
+@dataclass(frozen=True)
+class Differential:
+    """A differential test as the pool sees it: what the reference must be run on."""
+
+    digest: str
+    reference: str
+    entry_point: str
+    inputs_source: str  # the statement that assigns the inputs list
+    count: int
+
+    def child_loop(self, first_key: int) -> str:
+        """Source that reports the candidate's (or the reference's) output on each input
+        as expectations ``first_key``, ``first_key + 1``, ..."""
+        return (
+            f"{self.inputs_source}\nimport copy as _mucode_copy\n"
+            f"for _mucode_i, _mucode_args in enumerate({INPUTS_NAME}):\n"
+            f"    {VALUE_HOOK}({first_key} + _mucode_i, "
+            f"{self.entry_point}(*_mucode_copy.deepcopy(_mucode_args)))\n"
+            f"del _mucode_i, _mucode_args, _mucode_copy, {INPUTS_NAME}\n"
+        )
 
 
 @dataclass
@@ -49,6 +90,7 @@ class PreparedTests:
     child_tests: list[str]
     expectations: dict[int, Expectation] = field(default_factory=dict)
     test_of: dict[int, int] = field(default_factory=dict)  # expectation -> test index
+    differentials: list[Differential] = field(default_factory=list)
 
     def required(self, test: int) -> set[int]:
         """Expectations that test ``test`` reports every time it completes."""
@@ -72,6 +114,9 @@ def _prepare_one(test: str, index: int, prepared: PreparedTests) -> str:
         tree = ast.parse(test)
     except SyntaxError:
         return test
+    differential = _differential(tree, test)
+    if differential is not None:
+        return _keep_back_reference(differential, tree, test, index, prepared)
     spans: list[tuple[ast.expr, int]] = []
     for node in _taken_out(tree):
         literal = _literal_side(node.test)
@@ -84,6 +129,47 @@ def _prepare_one(test: str, index: int, prepared: PreparedTests) -> str:
         prepared.test_of[k] = index
         spans.append((literal, k))
     return _replace_spans(test, spans)
+
+
+def _differential(tree: ast.Module, test: str) -> Differential | None:
+    """The differential test that ``tree`` is, if it starts as ``benchmarks.mbpp_plus``
+    writes one."""
+    body = tree.body
+    if len(body) < 2 or not all(isinstance(node, ast.Assign) for node in body[:2]):
+        return None
+    names = [[getattr(t, "id", None) for t in node.targets] for node in body[:2]]
+    if names != [[SPEC_NAME], [INPUTS_NAME]] or not isinstance(body[1].value, ast.List):
+        return None
+    try:
+        spec = ast.literal_eval(body[0].value)
+        reference, entry_point = spec["reference"], spec["entry_point"]
+    except (ValueError, TypeError, SyntaxError, KeyError):
+        return None
+    if not (isinstance(reference, str) and isinstance(entry_point, str)):
+        return None
+    inputs_source = ast.get_source_segment(test, body[1]) or ""
+    digest = hashlib.sha256(f"{reference}\0{entry_point}\0{inputs_source}".encode()).hexdigest()
+    return Differential(digest, reference, entry_point, inputs_source, len(body[1].value.elts))
+
+
+def _keep_back_reference(
+    differential: Differential, tree: ast.Module, test: str, index: int, prepared: PreparedTests
+) -> str:
+    spec = ast.literal_eval(tree.body[0].value)
+    tolerance = (spec.get("atol", 0), spec.get("oracle", "equal"))
+    first = len(prepared.expectations)
+    for i, node in enumerate(tree.body[1].value.elts):
+        args = ast.get_source_segment(test, node) or ast.unparse(node)
+        if args.startswith("[") and args.endswith("]"):
+            args = args[1:-1]
+        number = spec.get("start", 0) + i
+        statement = f"{differential.entry_point}({args})  # MBPP+ input #{number}"
+        prepared.expectations[first + i] = Expectation(
+            ReferenceValue(differential.digest, i), "", statement, tolerance
+        )
+        prepared.test_of[first + i] = index
+    prepared.differentials.append(differential)
+    return differential.child_loop(first)
 
 
 def _taken_out(tree: ast.Module) -> list[ast.Assert]:
@@ -149,12 +235,17 @@ def _replace_spans(source: str, spans: list[tuple[ast.expr, int]]) -> str:
 
 
 def resolve(
-    verdict: dict, prepared: PreparedTests, tests: Sequence[str], feedback_chars: int
+    verdict: dict,
+    prepared: PreparedTests,
+    tests: Sequence[str],
+    feedback_chars: int,
+    reference_value: Callable[[ReferenceValue], Any],
 ) -> dict:
     """The final verdict: the child's, unless a reported value differs from its
     expectation, or a test completed without reporting one (then ``failed``).
 
-    ``verdict["values"]`` lists ``[test, k, wire]`` in the order the child reported them.
+    ``verdict["values"]`` lists ``[test, k, wire]`` in the order the child reported them;
+    ``reference_value`` gives the reference outputs of differential tests.
     """
     reported: dict[int, list[tuple[int, str]]] = {}
     for test, k, wire in verdict.pop("values", []):
@@ -168,8 +259,11 @@ def resolve(
                 continue
             seen.add(k)
             actual = _decoded(wire)
-            if not _equal(actual, expectation.value):
-                text = assertion_feedback(expectation.statement, expectation.value, actual)
+            want = expectation.value
+            if isinstance(want, ReferenceValue):
+                want = reference_value(want)
+            if not _accepted(actual, want, expectation.tolerance):
+                text = assertion_feedback(expectation.statement, want, actual)
                 if isinstance(actual, values.Unsupported):
                     text += UNSUPPORTED_NOTE.format(actual.type_name)
                 return _failed(verdict, index, truncate_middle(text, feedback_chars))
@@ -189,16 +283,19 @@ def _decoded(wire: str) -> Any:
         return values.Unsupported("?", "<malformed value>")
 
 
-def _equal(actual: Any, expected: Any) -> bool:
+def _accepted(actual: Any, expected: Any, tolerance: tuple[float, str] | None) -> bool:
+    """Python's ``==`` on plain values, or MBPP+'s comparison for differential tests."""
     try:
-        return bool(actual == expected)
-    except (RecursionError, MemoryError):
+        if tolerance is None:
+            return bool(actual == expected)
+        return bool(same(actual, expected, *tolerance))
+    except (RecursionError, MemoryError, TypeError, ValueError, ArithmeticError):
         return False
 
 
 def restore_literals(text: str, prepared: PreparedTests) -> str:
     """``text`` with every placeholder name put back as its literal's source."""
-    if "__mucode_expected_" not in text:
+    if PLACEHOLDER_HEAD not in text:
         return text
     for k, expectation in prepared.expectations.items():
         text = text.replace(PLACEHOLDER.format(k), expectation.source)

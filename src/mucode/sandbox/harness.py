@@ -55,7 +55,7 @@ PROGRAM_ARGV = ["solution.py"]  # sys.argv of `python3 solution.py`
 RECURSION_LIMIT = 1000  # CPython's default, counted from the program's own module frame
 _EXEC_LEVELS = 1  # exec and eval enter the interpreter anew: one more level than a script
 VALUE_HOOK = "__mucode_value__"  # what a kept-back comparison becomes in the child
-_PLACEHOLDER_HEAD, _PLACEHOLDER_TAIL = "__mucode_expected_", "__"  # see ``expected``
+PLACEHOLDER_HEAD, PLACEHOLDER_TAIL = "__mucode_expected_", "__"  # see ``expected``
 _FUTURE_FLAGS = 0
 for _name in __future__.all_feature_names:
     _FUTURE_FLAGS |= getattr(__future__, _name).compiler_flag
@@ -110,9 +110,9 @@ def _placeholder_key(node: ast.expr) -> int | None:
     if not _isinstance(node, _Name):
         return None
     name = node.id
-    if not (name.startswith(_PLACEHOLDER_HEAD) and name.endswith(_PLACEHOLDER_TAIL)):
+    if not (name.startswith(PLACEHOLDER_HEAD) and name.endswith(PLACEHOLDER_TAIL)):
         return None
-    digits = name[_len(_PLACEHOLDER_HEAD) : -_len(_PLACEHOLDER_TAIL)]
+    digits = name[_len(PLACEHOLDER_HEAD) : -_len(PLACEHOLDER_TAIL)]
     return _int(digits) if digits.isdigit() else None
 
 
@@ -181,7 +181,7 @@ def _run_test(
     kept_back = _report_kept_back(tree)
     sides = None if kept_back else _split_equality(tree)
     if sides is None:
-        if kept_back:
+        if kept_back or VALUE_HOOK in test:  # a differential test calls it itself
             namespace[VALUE_HOOK] = value_hook
         _exec_at_top(_compile(tree, filename, "exec", flags, True), namespace)
         return

@@ -25,6 +25,7 @@ from mucode.sandbox.launchers import (
     requested_launcher,
 )
 from mucode.sandbox.limits import Limits
+from mucode.sandbox.references import REFERENCE_TIMEOUT_S, ReferenceOutputs
 
 # Workers start with -S (no site: .pth hooks would bloat every fork) and get this process's
 # import path instead, so programs can import what the parent can.
@@ -136,6 +137,7 @@ class Sandbox:
             layers=tuple(hellos[0]["layers"]), missing=hellos[0]["missing"],
             workers=count, python=hellos[0]["python"], launcher=self.launcher.value,
         )  # fmt: skip
+        self._references = ReferenceOutputs()
         self._idle: queue.SimpleQueue[_WorkerProcess] = queue.SimpleQueue()
         for worker in self._workers:
             self._idle.put(worker)
@@ -173,14 +175,15 @@ class Sandbox:
         """Host pids of the workers (as root, programs run as uid SANDBOX_UID_BASE + pid)."""
         return tuple(w.proc.pid for w in self._workers)
 
-    def _job_dict(self, job: Job, limits: Limits) -> dict:
-        """The job as the worker gets it: expected literals stay here (see ``expected``)."""
+    @staticmethod
+    def _job_dict(job: Job, child_tests: Sequence[str], limits: Limits) -> dict:
+        """The job as the worker gets it: expected values stay here (see ``expected``)."""
         if job.timeout_s is not None and job.timeout_s != limits.timeout_s:
             limits = limits.model_copy(update={"timeout_s": job.timeout_s})
         return {
             "program": job.program,
             "setup_code": job.setup_code,
-            "tests": list(expected.prepare(tuple(job.tests)).child_tests),
+            "tests": list(child_tests),
             "limits": {**limits.model_dump(), "cpu_s": limits.effective_cpu_s},
         }
 
@@ -200,21 +203,49 @@ class Sandbox:
         waits for this process between programs.
         """
         limits = limits or self.limits
-        wire = [self._job_dict(job, limits) for job in jobs]
-        longest = max((w["limits"]["timeout_s"] for w in wire), default=limits.timeout_s)
-        todo: queue.SimpleQueue[int] = queue.SimpleQueue()
-        for index in range(len(jobs)):
-            todo.put(index)
+        prepared = [expected.prepare(tuple(job.tests)) for job in jobs]
+        self._references.ensure(
+            (d for p in prepared for d in p.differentials), self._run_references
+        )
+        wire = [
+            self._job_dict(job, p.child_tests, limits)
+            for job, p in zip(jobs, prepared, strict=True)
+        ]
         results: list[Verdict | None] = [None] * len(jobs)
 
         def deliver(index: int, raw: dict) -> None:
             tests = tuple(jobs[index].tests)
             feedback_chars = wire[index]["limits"]["feedback_chars"]
-            raw = expected.resolve(raw, expected.prepare(tests), tests, feedback_chars)
+            try:
+                raw = expected.resolve(
+                    raw, prepared[index], tests, feedback_chars, self._references.value
+                )
+            except KeyError:  # the reference run itself failed in the sandbox
+                raw = _infra_error("the reference outputs could not be computed", len(tests))
             raw["status"] = Status(raw["status"])
             results[index] = verdict = Verdict(**raw)
             if on_result is not None:
                 on_result(index, verdict)
+
+        self._dispatch(wire, deliver)
+        return results  # type: ignore[return-value]
+
+    def _run_references(self, differentials: list[expected.Differential]) -> list[dict]:
+        """Raw verdicts of the reference solutions, each reporting its output per input."""
+        generous = self.limits.model_copy(update={"timeout_s": REFERENCE_TIMEOUT_S})
+        wire = [
+            self._job_dict(Job(d.reference), [d.child_loop(0)], generous) for d in differentials
+        ]
+        raws: list[dict] = [{}] * len(wire)
+        self._dispatch(wire, raws.__setitem__)
+        return raws
+
+    def _dispatch(self, wire: list[dict], deliver: Callable[[int, dict], None]) -> None:
+        """Run the wire jobs on every worker; ``deliver(index, raw verdict)`` as each ends."""
+        longest = max((w["limits"]["timeout_s"] for w in wire), default=self.limits.timeout_s)
+        todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for index in range(len(wire)):
+            todo.put(index)
 
         def drive() -> None:
             worker = self._idle.get()
@@ -223,13 +254,12 @@ class Sandbox:
             finally:
                 self._idle.put(worker)
 
-        count = min(len(self._workers), len(jobs))
+        count = min(len(self._workers), len(wire))
         threads = [threading.Thread(target=drive) for _ in range(count)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        return results  # type: ignore[return-value]
 
     def _drive(self, worker: _WorkerProcess, wire: list[dict], todo: queue.SimpleQueue[int],
                deliver: Callable[[int, dict], None], wait_s: float) -> _WorkerProcess:  # fmt: skip
