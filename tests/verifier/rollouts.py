@@ -9,18 +9,22 @@ from mucode.jsonl import write_jsonl
 from mucode.records import Completion, Message, Status, Trajectory, Turn, Verdict
 from mucode.rollout import TRAJECTORIES
 
+TurnSpec = tuple[str, Status] | tuple[str, Status, Status]  # code, oracle[, public] status
+
 
 def verdict(status: Status) -> Verdict:
     return Verdict(status, "" if status is Status.PASSED else "AssertionError", 0.01)
 
 
-def trajectory(task_id: str, sample: int, turns: Sequence[tuple[str, Status]],
+def trajectory(task_id: str, sample: int, turns: Sequence[TurnSpec],
                benchmark: str = "mbpp") -> Trajectory:  # fmt: skip
-    """One episode whose turns have the given codes and oracle statuses."""
+    """One episode whose turns have the given codes and oracle statuses; a turn's public
+    status is its oracle's unless given third (a code that passes only the public tests)."""
     records = tuple(
-        Turn(Completion(f"```python\n{code}\n```", "stop"), code, verdict(status), verdict(status))
-        for code, status in turns
-    )
+        Turn(Completion(f"```python\n{code}\n```", "stop"), code,
+             verdict(public[0] if public else oracle), verdict(oracle))
+        for code, oracle, *public in turns
+    )  # fmt: skip
     messages = (Message("user", f"Solve {task_id}."),)
     return Trajectory(task_id, benchmark, "train", sample, messages, records)
 

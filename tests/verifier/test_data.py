@@ -79,3 +79,17 @@ def test_pairs_stay_within_a_problem_and_never_pair_a_code_with_itself(tmp_path)
     assert pair_examples(problems, 7, seed=0) == pairs
     everything = pair_examples(problems, 100, seed=0)
     assert len(everything) == 3 * 4 * 5  # capped by the 20 pairs a problem has
+
+
+def test_a_code_that_passes_only_the_public_tests_is_labelled_incorrect(tmp_path):
+    run = write_rollout(tmp_path / "a", [
+        trajectory("Mbpp/1", 0, [("shortcut", FAIL, PASS)]),  # public pass, hidden fail
+        trajectory("Mbpp/1", 1, [("wrong", FAIL), ("right", PASS)]),
+    ])  # fmt: skip
+    (problem,) = load_problem_codes([run])
+    assert problem.correct == ("right",) and problem.incorrect == ("shortcut", "wrong")
+    assert [(c.code, c.correct) for c in problem.first_turn] == [
+        ("shortcut", False), ("wrong", False)]  # fmt: skip
+    pairs = pair_examples([problem], pairs_per_problem=10, seed=0)
+    assert sorted((p.chosen, p.rejected) for p in pairs) == [("right", "shortcut"),
+                                                              ("right", "wrong")]  # fmt: skip
