@@ -95,6 +95,25 @@ def test_the_oracle_selection_finds_the_right_code(sandbox, add_problem):
     assert episode.turns[0].selected == 2 and episode.turns[0].kept.oracle.passed
 
 
+def test_public_tests_keep_the_candidate_that_passed_most_of_mbpp_trains_three(
+    sandbox, shared_data_dir
+):
+    """MBPP train shows all three asserts (bell_Number(2) == 2, (3) == 5, (4) == 15), so
+    candidates pass 0, 1 or 2 of them; pt keeps the one that passed most."""
+    (problem,) = load_problems("mbpp", split="train", data_dir=shared_data_dir,
+                               task_ids=["Mbpp/608"])  # fmt: skip
+    bodies = ["return 0", "return n", "return {2: 2, 3: 5}.get(n, 0)"]  # 0, 1, 2 passed
+    answers = [f"```python\ndef bell_Number(n):\n    {body}\n```" for body in bodies]
+    generator = ScriptedGenerator(lambda _conversation, i: answers[i])
+    config = SearchConfig(select=Selection.PT, n=3, turns=2, repeats=3)
+    searcher = Searcher(generator, sandbox, config)
+    for episode in [searcher.search(problem, r) for r in range(3)]:
+        for turn in episode.turns:
+            assert [c.public.tests_passed for c in turn.candidates] == [0, 1, 2]
+            assert not any(c.public.passed for c in turn.candidates)
+            assert turn.selected == 2
+
+
 def test_rules_that_need_a_verifier_refuse_to_start_without_one(sandbox, add_problem):
     with pytest.raises(ConfigError, match="needs a verifier"):
         search(Selection.PT_LV, sandbox, add_problem)

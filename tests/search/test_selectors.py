@@ -60,3 +60,22 @@ def test_ties_follow_the_seed():
     first = [select(Selection.RAND, CANDIDATES, None, random.Random(7)) for _ in range(5)]
     again = [select(Selection.RAND, CANDIDATES, None, random.Random(7)) for _ in range(5)]
     assert first == again
+
+
+# MBPP train shows all three of its asserts: most candidates pass some, not all
+PARTIAL = [candidate(1, 3, False, 1), candidate(2, 3, False, 2), candidate(0, 3, False, 0),
+           candidate(2, 3, False, 2)]  # fmt: skip
+PARTIAL_SCORES = [0.9, 0.2, 0.95, 0.5]
+
+
+def test_public_tests_rank_partial_passes_by_how_many_passed():
+    rng = random.Random(0)
+    assert {select(Selection.PT, PARTIAL, None, rng) for _ in range(200)} == {1, 3}
+    # the verifier only breaks the tie between the two that passed 2 of 3
+    assert {select(Selection.PT_LV, PARTIAL, PARTIAL_SCORES, rng) for _ in range(200)} == {3}
+
+
+def test_the_oracle_ranks_partial_passes_by_how_many_hidden_tests_passed():
+    rng = random.Random(0)
+    hidden = [candidate(0, 3, False, 4), candidate(0, 3, False, 1), candidate(3, 3, False, 2)]
+    assert {select(Selection.OV, hidden, None, rng) for _ in range(200)} == {0}
