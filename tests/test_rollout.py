@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from mucode.benchmarks import load_problems
-from mucode.env import INFRA_RETRIES, NO_CODE_FEEDBACK, Episode
+from mucode.benchmarks import format_prompt, load_problems
+from mucode.env import FEEDBACK_PREFIX, INFRA_RETRIES, NO_CODE_FEEDBACK, Episode
 from mucode.errors import ContextFull
 from mucode.generation import SamplingParams, ScriptedGenerator
 from mucode.records import Completion, Status
@@ -126,18 +126,25 @@ def test_lockstep_steps_end_only_the_episode_that_outgrew_the_context(sandbox, a
 
 def test_hidden_tests_never_reach_a_prompt_or_stop_an_episode(sandbox, tmp_path):
     problem = load_problems("humaneval", task_ids=["HumanEval/53"])[0]
+    # fails the docstring example with another wrong value on every run, so its public and
+    # oracle runs give different feedback
+    guess = "```python\nimport random\n\ndef add(x, y):\n    return random.randrange(10**12)\n```"
     # passes the docstring example (add(2, 3) == 5) but not the hidden random tests
     only_public = "```python\ndef add(x, y):\n    return 5 if (x, y) == (2, 3) else 0\n```"
-    generator = ScriptedGenerator.by_turn([only_public, RIGHT])
+    generator = ScriptedGenerator.by_turn([guess, only_public, RIGHT])
     summary = run_rollouts([problem], generator, sandbox, RolloutConfig(turns=3), tmp_path)
     (trajectory,) = read_trajectories(summary.path)
-    assert len(trajectory.turns) == 1  # stopped on the public pass
-    assert trajectory.turns[0].public.passed and not trajectory.turns[0].oracle.passed
-    for message in trajectory.messages:
-        for hidden in problem.private_tests:
-            assert hidden.strip() not in message.content
-    hidden_feedback = trajectory.turns[0].oracle.feedback
-    assert all(hidden_feedback not in m.content for m in trajectory.messages)
+    first, second = trajectory.turns  # stopped on the public pass
+    assert second.public.passed and not second.oracle.passed
+    assert first.oracle.feedback != first.public.feedback  # else the checks below are vacuous
+    assert generator.requests[1][-1].content == FEEDBACK_PREFIX + first.public.feedback
+    hidden = [line.strip() for test in problem.private_tests for line in test.splitlines()
+              if line.strip().startswith("assert")]  # fmt: skip
+    assert "assert candidate(0, 1) == 1" in hidden
+    shown = [m.content for m in trajectory.messages]
+    for text in shown + [m.content for request in generator.requests for m in request]:
+        assert first.oracle.feedback not in text and second.oracle.feedback not in text
+        assert not any(line in text for line in hidden)
 
 
 @pytest.mark.parametrize("torn_at", [40, -1], ids=["mid-record", "before-newline"])
@@ -157,8 +164,13 @@ def test_resume_after_a_kill_loses_and_duplicates_nothing(sandbox, tmp_path, tor
             for line in path.read_text().splitlines()]  # fmt: skip
     assert len(keys) == len(set(keys)) == 6
     assert summary.resumed == 2
-    assert len({tuple(m.content for m in r) for r in second.requests}) >= 1
-    assert sum(1 for r in second.requests if len(r) == 1) == 4  # only the 4 missing episodes
+    assert path.read_text().splitlines(keepends=True)[:2] == lines[:2]  # survivors untouched
+    prompts = {p.task_id: format_prompt(p) for p in problems}
+    resumed = read_trajectories(path)[2:]
+    asked = [r[0].content for r in second.requests if len(r) == 1]
+    assert sorted(asked) == sorted(prompts[t.task_id] for t in resumed)  # the 4 missing only
+    assert len(second.requests) == 8  # each played out to its second turn
+    assert [[t.completion.text for t in r.turns] for r in resumed] == [["still no code"] * 2] * 4
 
 
 def test_a_calibrated_problem_runs_under_its_reference_relative_limit(monkeypatch, tmp_path):
