@@ -27,7 +27,7 @@ from mucode.sandbox import Job, Limits, Sandbox, SandboxInfo
 
 logger = logging.getLogger(__name__)
 
-FACTOR = 3.0  # a differential test runs reference and candidate: 3x allows a 5x slower program
+FACTOR = 3.0  # the limit allows a program 3x slower than the reference on the same tests
 CALIBRATION_TIMEOUT_S = 600.0
 
 
