@@ -231,7 +231,9 @@ def main_module(workdir: str, job: dict[str, Any]) -> ModuleType:
 def run(job: dict[str, Any], reporter: _Reporter, module: ModuleType) -> NoReturn:
     """Run program, setup and tests in ``module``; report; exit. Never returns."""
     namespace = module.__dict__
-    program_file = module.__file__
+    # Tracebacks name the file as the command line did ("solution.py"); inspect still
+    # finds the module, as the name is relative to the working directory.
+    program_file = feedback.SOLUTION_FILE
     stage, test = "program", None
     try:
         feedback.register_source(program_file, job["program"])
