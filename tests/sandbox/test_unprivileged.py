@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from mucode.sandbox import protocol
-from mucode.sandbox.launchers import IMPORT_ROOT, bwrap_command
-from mucode.sandbox.pool import _BOOT
+from mucode.sandbox.launchers import bwrap_command
+from mucode.sandbox.pool import worker_boot
+from mucode.sandbox.view import build_view
 from tests.sandbox.conftest import LAUNCHERS, require_launcher
 
 pytestmark = pytest.mark.hostile
@@ -26,13 +27,16 @@ def nobody_worker(request):
     if os.geteuid() != 0 or not shutil.which("setpriv") or not SYSTEM_PYTHON.exists():
         pytest.skip("needs root, setpriv and a system python3 to run a worker as 'nobody'")
     require_launcher(request.param)
+    view = build_view(str(SYSTEM_PYTHON))  # the system python's packages, and mucode's
     config: dict = {"tmpfs_mb": 16}
     prefix: list[str] = []
     if request.param == "bwrap":
-        dirs = ["/usr", IMPORT_ROOT]  # the system python, and mucode (a checkout may sit in /tmp)
-        prefix, config["launcher_layers"] = bwrap_command(16, as_root=False, python_dirs=dirs)
+        prefix, config["launcher_layers"] = bwrap_command(16, view, as_root=False)
+    else:
+        config["view"] = list(view.steps)
+    boot = worker_boot(view.import_path)
     cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *prefix,
-           str(SYSTEM_PYTHON), "-I", "-c", _BOOT, json.dumps(config)]  # fmt: skip
+           str(SYSTEM_PYTHON), "-I", "-c", boot, json.dumps(config)]  # fmt: skip
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={})
     if request.param == "bwrap":
         protocol.send(proc.stdin.fileno(), {"host_pid": proc.pid})

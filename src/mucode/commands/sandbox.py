@@ -17,13 +17,14 @@ _STATUS_STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.TIMEOUT: "
 
 
 def print_info(console: Console, json_output: bool, launcher: str | None = None) -> None:
-    """Start one worker and print the isolation layers it reported."""
+    """Start one worker and print the isolation layers it reported and what programs see."""
     with Sandbox(workers=1, launcher=launcher) as sandbox:
         info = sandbox.info
+    view = info.view.describe() if info.view is not None else None
     if json_output:
         print(json.dumps({"launcher": info.launcher, "layers": list(info.layers),
                           "missing": info.missing, "python": info.python,
-                          "limits": Limits().model_dump()}))  # fmt: skip
+                          "limits": Limits().model_dump(), "view": view}))  # fmt: skip
         return
     table = Table(title=f"mucode sandbox isolation (launcher: {info.launcher})")
     table.add_column("layer")
@@ -35,6 +36,26 @@ def print_info(console: Console, json_output: bool, launcher: str | None = None)
     console.print(table)
     limits = ", ".join(f"{k}={v}" for k, v in Limits().model_dump().items())
     console.print(f"default limits: {limits}", highlight=False)
+    _print_view(console, view)
+
+
+def _print_view(console: Console, view: dict | None) -> None:
+    """What a program can see and import, one group per line."""
+    if view is None:
+        console.print("programs see the host's file system: no allow-list view (see above)")
+        return
+    links = [f"{path} -> {target}" for path, target in view["symlinks"].items()]
+    groups = [
+        ("sees, read-only", view["read_only"]),
+        ("symlinks", links),
+        ("private tmpfs, wiped after each run", view["private_tmpfs"]),
+        ("fresh", view["fresh"]),
+        ("masked (empty)", view["masked"]),
+        ("imports from", view["imports_from"]),
+        ("cannot import from (not in the view)", view["cannot_import_from"]),
+    ]
+    for title, paths in groups:
+        console.print(f"[bold]{title}:[/] {', '.join(paths) or 'nothing'}", highlight=False)
 
 
 def split_tests(source: str) -> tuple[str, ...]:

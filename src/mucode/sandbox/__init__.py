@@ -1,9 +1,10 @@
 """Run untrusted, model-written Python against tests, safely and fast.
 
 Isolates (where the kernel allows; ``mucode sandbox info`` says what is active): network,
-filesystem (read-only root, private /tmp wiped after each run), other processes (pid
-namespace, unprivileged uid), environment, and resources (CPU, memory, file size, open
-files, processes). Not a defence against kernel exploits.
+filesystem (an allow-list view: the interpreter and its packages, read-only, benchmark data
+masked; private /tmp wiped after each run), other processes (pid namespace, unprivileged
+uid), environment, and resources (CPU, memory, file size, open files, processes). Not a
+defence against kernel exploits.
 
 Exports load lazily: the worker processes import modules of this package and must not
 pay for pydantic (a bigger heap makes every fork slower).

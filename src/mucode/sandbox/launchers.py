@@ -2,12 +2,12 @@
 
 ``native`` workers enter Linux namespaces themselves (see ``namespaces``). ``bwrap``
 starts each worker under bubblewrap, which builds the same walls from outside: new
-network, pid, ipc and uts namespaces (a user namespace too when not root), a read-only
-view of the tree, private tmpfs on the writable places, home directories hidden, a
-fresh /proc and a minimal /dev. That helps where a process may not create namespaces
-itself but a (setuid) ``bwrap`` is installed. ``auto`` uses ``native`` and falls back to
-``bwrap`` when the kernel refused the native namespaces and ``bwrap`` is on the PATH.
-Choose with ``Sandbox(launcher=...)`` or ``$MUCODE_SANDBOX_LAUNCHER``.
+network, pid, ipc and uts namespaces (a user namespace too when not root) and the same
+read-only allow-list view of the file system (see ``view``), with private tmpfs on the
+writable places, a fresh /proc and a minimal /dev. That helps where a process may not
+create namespaces itself but a (setuid) ``bwrap`` is installed. ``auto`` uses ``native``
+and falls back to ``bwrap`` when the kernel refused the native namespaces and ``bwrap`` is
+on the PATH. Choose with ``Sandbox(launcher=...)`` or ``$MUCODE_SANDBOX_LAUNCHER``.
 """
 
 from __future__ import annotations
@@ -15,13 +15,10 @@ from __future__ import annotations
 import os
 import shutil
 from enum import Enum
-from pathlib import Path
 
 from mucode.errors import ConfigError
-from mucode.sandbox import namespaces
-from mucode.sandbox.namespaces import HIDDEN_DIRS, TMPFS_DIRS, dirs_under, private_covers
-
-IMPORT_ROOT = str(Path(__file__).resolve().parents[2])  # the directory mucode imports from
+from mucode.sandbox.namespaces import TMPFS_DIRS, VIEW_LAYER, Kind
+from mucode.sandbox.view import View
 
 LAUNCHER_ENV = "MUCODE_SANDBOX_LAUNCHER"
 
@@ -67,51 +64,50 @@ def falls_back_to_bwrap(requested: Launcher, natively_isolated: bool) -> bool:
 
 
 def bwrap_command(
-    tmpfs_mb: int, as_root: bool | None = None, python_dirs: list[str] | None = None
+    tmpfs_mb: int, view: View, as_root: bool | None = None
 ) -> tuple[list[str], list[str]]:
     """The ``bwrap`` arguments that wrap a worker's command line, and the layers they give.
 
+    ``view``: what programs see (see ``view``), expressed as bubblewrap arguments.
     ``as_root``: whether the worker will start as root (default: whether we are root);
-    other users get a user namespace too. ``python_dirs``: where the worker's interpreter
-    imports from (default: this interpreter's), kept visible under hidden directories.
+    other users get a user namespace too.
     """
     as_root = os.geteuid() == 0 if as_root is None else as_root
-    size = str(tmpfs_mb * 1024 * 1024)
     argv = [bwrap_path(), "--die-with-parent", "--as-pid-1", "--unshare-pid", "--unshare-net",
             "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]  # fmt: skip
     if not as_root:
         argv.append("--unshare-user")
-    argv += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    for path in TMPFS_DIRS:
-        if os.path.isdir(path):
-            argv += ["--perms", "1777", "--size", size, "--tmpfs", path]
-    dirs = python_dirs if python_dirs is not None else namespaces.python_dirs(extra=[IMPORT_ROOT])
-    covers, _ = private_covers(dirs)
-    for cover in sorted(covers, key=len):
-        argv += ["--size", str(1024 * 1024), "--tmpfs", cover]
-    # the interpreter, its packages and mucode itself may live under a hidden or a tmpfs
-    # directory (a checkout in /tmp, say): bind them back, read-only
-    hidden = covers | {d for d in TMPFS_DIRS if os.path.isdir(d)}
-    made: set[str] = set()
-    for path in dirs_under(dirs, hidden):  # bubblewrap makes missing parents 0700: open them
-        for parent in _parents_below(path, hidden):
-            if parent not in made:
-                argv += ["--perms", "0755", "--dir", parent]
-                made.add(parent)
-        argv += ["--ro-bind", path, path]
+    for kind, path, argument in view.steps:
+        argv += _bwrap_step(Kind(kind), path, argument, tmpfs_mb)
+    # read-only once everything inside is in place: frames, masks, /dev, the root itself
+    masked_dirs = [path for path in view.paths(Kind.MASK) if os.path.isdir(path)]
+    for path in [*view.paths(Kind.FRAME), *masked_dirs, *view.paths(Kind.DEV), "/"]:
+        argv += ["--remount-ro", path]
     kinds = "mount, network, pid, ipc, uts"
     layers = [
         f"bubblewrap: namespaces ({kinds if as_root else 'user, ' + kinds})",
+        f"bubblewrap: {VIEW_LAYER}",
         "bubblewrap: read-only root filesystem",
         f"bubblewrap: private tmpfs on {', '.join(TMPFS_DIRS)} ({tmpfs_mb} MiB)",
-        f"bubblewrap: {' and '.join(HIDDEN_DIRS)} hidden",
         "bubblewrap: private /proc and minimal /dev",
     ]
     return [*argv, "--"], layers
 
 
-def _parents_below(path: str, covers: set[str]) -> list[str]:
-    """The directories between the cover that hides ``path`` and ``path``, outermost first."""
-    cover = max((c for c in covers if path.startswith(c + "/")), key=len)
-    parts = path[len(cover) + 1 :].split("/")[:-1]
-    return ["/".join([cover, *parts[: i + 1]]) for i in range(len(parts))]
+def _bwrap_step(kind: Kind, path: str, argument: str, tmpfs_mb: int) -> list[str]:
+    """One step of the view as bubblewrap arguments."""
+    if kind is Kind.DIR:
+        return ["--perms", "0755", "--dir", path]
+    if kind is Kind.SYMLINK:
+        return ["--symlink", argument, path]
+    if kind is Kind.BIND:
+        return ["--ro-bind", argument, path]
+    if kind is Kind.TMPFS:
+        return ["--perms", "1777", "--size", str(tmpfs_mb << 20), "--tmpfs", path]
+    if kind is Kind.PROC:
+        return ["--proc", path]
+    if kind is Kind.DEV:
+        return ["--dev", path]
+    if kind is Kind.MASK and not os.path.isdir(path):
+        return ["--ro-bind", "/dev/null", path]
+    return ["--perms", "0755", "--size", str(1 << 20), "--tmpfs", path]  # a frame, a masked dir

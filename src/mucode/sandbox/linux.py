@@ -7,6 +7,7 @@ isolation layer the kernel refused and carry on with the ones it allows.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import struct
 
@@ -30,10 +31,16 @@ PR_SET_NO_NEW_PRIVS = 38
 PR_CAPBSET_DROP = 24
 PR_SET_CHILD_SUBREAPER = 36
 
+_MNT_DETACH = 2
+
 _AT_FDCWD = -100
 _AT_RECURSIVE = 0x8000
 _MOUNT_ATTR_RDONLY = 0x1
 _SYS_MOUNT_SETATTR = 442  # same number on every architecture (unified syscall table)
+# pivot_root predates the unified table: its number depends on the architecture
+_SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "loongarch64": 41,
+                   "ppc64le": 203, "ppc64": 203, "s390x": 217, "i686": 217,
+                   "armv7l": 218}  # fmt: skip
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 _CAP_LAST_CAP_FILE = "/proc/sys/kernel/cap_last_cap"
 
@@ -63,21 +70,37 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int, data:
     )
 
 
-def make_tree_read_only(path: str = "/") -> None:
-    """Mark every mount under ``path`` read-only in this mount namespace (Linux >= 5.12)."""
-    attr = struct.pack("QQQQ", _MOUNT_ATTR_RDONLY, 0, 0, 0)  # struct mount_attr
+def set_read_only(path: str, read_only: bool = True, recursive: bool = False) -> None:
+    """Set (or clear) the read-only flag of the mount at ``path``, and with ``recursive``
+    of every mount beneath it, in this mount namespace (``mount_setattr``, Linux >= 5.12)."""
+    change = (_MOUNT_ATTR_RDONLY, 0) if read_only else (0, _MOUNT_ATTR_RDONLY)
+    attr = struct.pack("QQQQ", *change, 0, 0)  # struct mount_attr: set, clr, propagation, userns
     buf = ctypes.create_string_buffer(attr, len(attr))
     _check(
         _libc.syscall(
             ctypes.c_long(_SYS_MOUNT_SETATTR),
             ctypes.c_int(_AT_FDCWD),
             path.encode(),
-            ctypes.c_uint(_AT_RECURSIVE),
+            ctypes.c_uint(_AT_RECURSIVE if recursive else 0),
             buf,
             ctypes.c_size_t(len(attr)),
         ),
         "mount_setattr",
     )
+
+
+def pivot_root(new_root: str, put_old: str) -> None:
+    """``pivot_root(2)``: ``new_root`` (a mount point) becomes the root, the old one moves
+    to ``put_old``."""
+    number = _SYS_PIVOT_ROOT.get(os.uname().machine)
+    if number is None:
+        raise OSError(errno.ENOSYS, f"pivot_root: unknown on {os.uname().machine}")
+    _check(_libc.syscall(ctypes.c_long(number), new_root.encode(), put_old.encode()), "pivot_root")
+
+
+def unmount(path: str) -> None:
+    """Detach the mount at ``path`` (``umount2`` with ``MNT_DETACH``)."""
+    _check(_libc.umount2(path.encode(), ctypes.c_int(_MNT_DETACH)), f"umount {path}")
 
 
 def prctl(option: int, arg: int = 0) -> None:

@@ -12,29 +12,33 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from mucode.errors import SandboxError
 from mucode.records import Status, Verdict
 from mucode.sandbox import expected, protocol
 from mucode.sandbox.launchers import (
-    IMPORT_ROOT,
     Launcher,
     bwrap_command,
     falls_back_to_bwrap,
     requested_launcher,
 )
 from mucode.sandbox.limits import Limits
+from mucode.sandbox.namespaces import VIEW_LAYER
 from mucode.sandbox.references import REFERENCE_TIMEOUT_S, ReferenceOutputs
+from mucode.sandbox.view import View, build_view
 
-# Workers start with -S (no site: .pth hooks would bloat every fork) and get this process's
-# import path instead, so programs can import what the parent can.
-_PATH = [IMPORT_ROOT] + [p for p in sys.path if p and Path(p).is_dir() and p != IMPORT_ROOT]
-# '' (the pool's working directory) is dropped: a stray json.py there must not shadow json
-_BOOT = (
-    f"import sys; sys.path[:] = {_PATH!r} + [p for p in sys.path if p]; "
-    "from mucode.sandbox.worker import main; main()"
-)
+
+def worker_boot(import_path: Sequence[str]) -> str:
+    """The worker's ``-c`` program. Workers start with -S (no site: .pth hooks would bloat
+    every fork) and get the view's import path instead (the interpreter's own, see
+    ``view``); '' (the pool's working directory) is dropped: a stray json.py there must not
+    shadow json."""
+    return (
+        f"import sys; sys.path[:] = {list(import_path)!r} + [p for p in sys.path if p]; "
+        "from mucode.sandbox.worker import main; main()"
+    )
+
+
 # The environment is exactly this (so no -E): a fixed string-hash seed makes set and dict
 # orders of strings the same in every worker, as PYTHONHASHSEED=0 does for python3.
 _WORKER_ENV = {
@@ -68,19 +72,26 @@ class SandboxInfo:
     workers: int
     python: str
     launcher: str  # "native" (the worker isolates itself) or "bwrap"
+    view: View | None = None  # what programs see of the file system; None: the host's tree
 
 
 class _WorkerProcess:
     """One warm worker and its pipes."""
 
-    def __init__(self, tmpfs_mb: int, bwrap: tuple[list[str], list[str]] | None) -> None:
-        """``bwrap``: the bubblewrap arguments and the layers they give, to start inside it."""
+    def __init__(
+        self, tmpfs_mb: int, bwrap: tuple[list[str], list[str]] | None, view: View
+    ) -> None:
+        """``bwrap``: the bubblewrap arguments and the layers they give, to start inside it;
+        else the worker builds ``view`` itself."""
         config: dict = {"tmpfs_mb": tmpfs_mb}
         prefix: list[str] = []
         if bwrap is not None:
             prefix, config["launcher_layers"] = bwrap
+        else:
+            config["view"] = list(view.steps)
+        boot = worker_boot(view.import_path)
         self.proc = subprocess.Popen(
-            [*prefix, sys.executable, "-s", "-S", "-c", _BOOT, json.dumps(config)],
+            [*prefix, sys.executable, "-s", "-S", "-c", boot, json.dumps(config)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_WORKER_ENV, close_fds=True,
         )  # fmt: skip
         self.fd_in = self.proc.stdout.fileno()
@@ -130,12 +141,15 @@ class Sandbox:
         self.limits = limits or Limits()
         self._tmpfs_mb = tmpfs_mb
         count = workers or os.cpu_count() or 1
+        self._view = build_view()  # once: every worker gets the same
         first, hello, self.launcher = self._first_worker(requested_launcher(launcher))
-        self._workers = [first] + [_WorkerProcess(tmpfs_mb, self._bwrap) for _ in range(count - 1)]
+        self._workers = [first] + [self._start_worker() for _ in range(count - 1)]
         hellos = [hello] + [w.hello() for w in self._workers[1:]]
+        in_view = any(VIEW_LAYER in layer for layer in hellos[0]["layers"])
         self.info = SandboxInfo(
             layers=tuple(hellos[0]["layers"]), missing=hellos[0]["missing"],
             workers=count, python=hellos[0]["python"], launcher=self.launcher.value,
+            view=self._view if in_view else None,
         )  # fmt: skip
         self._references = ReferenceOutputs()
         self._idle: queue.SimpleQueue[_WorkerProcess] = queue.SimpleQueue()
@@ -147,16 +161,20 @@ class Sandbox:
         """Start one worker (and its hello); under ``auto``, fall back to bubblewrap when
         the kernel refused the native namespaces and ``bwrap`` is installed."""
         chosen = Launcher.NATIVE if launcher is Launcher.AUTO else launcher
-        self._bwrap = bwrap_command(self._tmpfs_mb) if chosen is Launcher.BWRAP else None
-        worker = _WorkerProcess(self._tmpfs_mb, self._bwrap)
+        bwrap = chosen is Launcher.BWRAP
+        self._bwrap = bwrap_command(self._tmpfs_mb, self._view) if bwrap else None
+        worker = self._start_worker()
         hello = worker.hello()
         if falls_back_to_bwrap(launcher, hello["pid_namespace"]):
             worker.close()
             chosen = Launcher.BWRAP
-            self._bwrap = bwrap_command(self._tmpfs_mb)  # computed once, for every worker
-            worker = _WorkerProcess(self._tmpfs_mb, self._bwrap)
+            self._bwrap = bwrap_command(self._tmpfs_mb, self._view)  # once, for every worker
+            worker = self._start_worker()
             hello = worker.hello()
         return worker, hello, chosen
+
+    def _start_worker(self) -> _WorkerProcess:
+        return _WorkerProcess(self._tmpfs_mb, self._bwrap, self._view)
 
     def __enter__(self) -> Sandbox:
         return self
@@ -292,7 +310,7 @@ class Sandbox:
     def _replace(self, dead: _WorkerProcess) -> _WorkerProcess:
         dead.proc.kill()
         dead.close()
-        fresh = _WorkerProcess(self._tmpfs_mb, self._bwrap)
+        fresh = self._start_worker()
         fresh.hello()
         with self._lock:
             self._workers[self._workers.index(dead)] = fresh

@@ -49,7 +49,9 @@ class Worker:
         host_root = os.geteuid() == 0  # before a user namespace makes everyone root
         launched = config.get("launcher_layers")
         self.layers: Layers = (
-            isolated_by_launcher(launched) if launched else isolate_worker(config["tmpfs_mb"])
+            isolated_by_launcher(launched)
+            if launched
+            else isolate_worker(config["tmpfs_mb"], config["view"])
         )
         self.sandbox_uid = SANDBOX_UID_BASE + host_pid if host_root else None
         if self.sandbox_uid is not None:
@@ -123,9 +125,14 @@ class Worker:
             self._pristine = self._tmpfs_state()
 
     def _wipe_tmpfs(self) -> None:
+        """Empty the private tmpfs dirs, but leave the view's mounts in them alone
+        (interpreter directories bound under /tmp, and the frames that hold them)."""
         for base in TMPFS_DIRS:
             with contextlib.suppress(OSError), os.scandir(base) as entries:
+                device = os.stat(base).st_dev
                 for entry in entries:
+                    if entry.stat(follow_symlinks=False).st_dev != device:
+                        continue  # a mount point: programs cannot make one
                     if entry.is_dir(follow_symlinks=False):
                         shutil.rmtree(entry.path, ignore_errors=True)
                     else:
