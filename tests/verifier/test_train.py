@@ -1,5 +1,6 @@
 """Verifier training on a tiny random backbone: the loss falls, an easy set separates, a
-saved verifier scores exactly as before, and a finished run is not trained twice."""
+saved verifier scores exactly as before, a killed run resumes from its last checkpoint and
+trains only the steps after it, and a finished run is not trained twice."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from mucode.verifier.data import load_problem_codes, pair_examples  # noqa: E402
 from mucode.verifier.losses import bt_loss  # noqa: E402
 from mucode.verifier.model import METADATA, Verifier, load_tokenizer, prepare_model  # noqa: E402
 from mucode.verifier.train import VerifierTrainConfig, train_verifier  # noqa: E402
+from mucode.verifier.trainer import VerifierTrainer  # noqa: E402
 
 
 def mean_bt_loss(verifier, problems):
@@ -63,6 +65,39 @@ def test_save_and_load_give_identical_scores(easy_rollout, backbone, tmp_path):
     assert Verifier.load(tmp_path / "copy", device="cpu").score_texts(prompts, codes) == scores
     # batch composition and padding do not change a score
     assert first.score_texts(prompts[:1], codes[:1]) == pytest.approx(scores[:1], abs=1e-5)
+
+
+class Killed(Exception):
+    """Stands in for a kill between two optimiser steps."""
+
+
+def steps_started(monkeypatch, kill_at: int | None = None) -> list[int]:
+    """The Trainer's global step as each training step starts; ``Killed`` at ``kill_at``."""
+    started: list[int] = []
+
+    def training_step(self, *args, **kwargs):
+        if self.state.global_step == kill_at:
+            raise Killed
+        started.append(self.state.global_step)
+        return transformers.Trainer.training_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(VerifierTrainer, "training_step", training_step)
+    return started
+
+
+def test_a_killed_run_resumes_at_its_last_checkpoint_and_trains_only_the_rest(
+    easy_rollout, backbone, tmp_path, monkeypatch
+):
+    cfg = config(easy_rollout, backbone, epochs=2, batch_size=16, save_steps=3)  # 2 x 64/16
+    killed = steps_started(monkeypatch, kill_at=5)  # checkpoint-3 is on disk, 6 is not
+    with pytest.raises(Killed):
+        train_verifier(cfg, tmp_path / "v")
+    assert killed == [0, 1, 2, 3, 4]
+    resumed = steps_started(monkeypatch)
+    metadata = train_verifier(cfg, tmp_path / "v")
+    assert resumed == [3, 4, 5, 6, 7]  # from checkpoint-3's step on, not from 0
+    assert metadata["training"]["resumed_from"].endswith("checkpoint-3")
+    assert metadata["training"]["steps"] == 8
 
 
 def test_a_finished_run_is_returned_not_retrained(easy_rollout, backbone, tmp_path):
