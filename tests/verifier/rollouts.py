@@ -16,16 +16,17 @@ def verdict(status: Status) -> Verdict:
     return Verdict(status, "" if status is Status.PASSED else "AssertionError", 0.01)
 
 
-def trajectory(task_id: str, sample: int, turns: Sequence[TurnSpec],
-               benchmark: str = "mbpp") -> Trajectory:  # fmt: skip
+def trajectory(task_id: str, sample: int, turns: Sequence[TurnSpec], benchmark: str = "mbpp",
+               prompt: str | None = None) -> Trajectory:  # fmt: skip
     """One episode whose turns have the given codes and oracle statuses; a turn's public
-    status is its oracle's unless given third (a code that passes only the public tests)."""
+    status is its oracle's unless given third (a code that passes only the public tests).
+    The prompt is ``Solve <task_id>.`` unless given."""
     records = tuple(
         Turn(Completion(f"```python\n{code}\n```", "stop"), code,
              verdict(public[0] if public else oracle), verdict(oracle))
         for code, oracle, *public in turns
     )  # fmt: skip
-    messages = (Message("user", f"Solve {task_id}."),)
+    messages = (Message("user", prompt or f"Solve {task_id}."),)
     return Trajectory(task_id, benchmark, "train", sample, messages, records)
 
 
