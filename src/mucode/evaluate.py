@@ -2,8 +2,9 @@
 
 The library behind ``mucode evaluate``. Every sample runs once in the sandbox against all
 of its problem's tests (public, then private), so one verdict gives both ``passed`` (the
-oracle) and ``public_passed``. Results go to a JSONL file in input order, human-eval
-style; the summary holds the unbiased pass@k over the tasks that have samples.
+oracle) and ``public_passed``. Results go to one file, in mucode's, human-eval's or
+EvalPlus's shape (``results_format``; see ``result_formats``); the summary holds the
+unbiased pass@k over the tasks that have samples.
 
 ``infra_error`` verdicts say nothing about the program, so they are never counted as
 failures. With ``infra_errors="raise"`` (the default) the results file is written and
@@ -33,9 +34,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from mucode.benchmarks import load_problems
 from mucode.calibration import problem_limits
 from mucode.errors import ConfigError, DatasetError, SandboxError
-from mucode.jsonl import write_jsonl
 from mucode.metrics import mean_pass_at_k
 from mucode.records import Problem, Status, Verdict
+from mucode.result_formats import ResultsFormat, SampleResult, write_results
 from mucode.samples import Sample, read_samples, reference_samples
 from mucode.sandbox import Job, Limits, Sandbox
 
@@ -43,8 +44,6 @@ logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int], None]
 """``(done, total)``; called once with ``done = 0``, then from a worker thread per sample."""
-
-RESULTS_SUFFIX = "_results.jsonl"
 
 
 class EvaluationConfig(BaseModel):
@@ -72,6 +71,11 @@ class EvaluationConfig(BaseModel):
         False,
         description="Report pass@k even when the samples leave some tasks of the split "
         "without samples (not comparable to published numbers); otherwise it is withheld.",
+    )
+    results_format: ResultsFormat = Field(
+        ResultsFormat.MUCODE,
+        description="Shape of the per-sample results file: 'mucode', 'human-eval' "
+        "(<samples>_results.jsonl with result/passed) or 'evalplus' (eval_results.json).",
     )
 
     @field_validator("ks", mode="before")
@@ -139,10 +143,12 @@ class EvaluationSummary:
         }
 
 
-def default_results_path(samples_path: Path) -> Path:
-    """``<samples>_results.jsonl`` beside the input, as human-eval names it."""
-    samples_path = Path(samples_path)
-    return samples_path.with_name(samples_path.name + RESULTS_SUFFIX)
+def default_results_path(
+    samples_path: Path, results_format: ResultsFormat = ResultsFormat.MUCODE
+) -> Path:
+    """The results file beside the input: ``<samples>_results.jsonl`` as human-eval names
+    it, or ``<samples minus .jsonl>_eval_results.json`` for EvalPlus's shape."""
+    return results_format.path_beside(samples_path)
 
 
 def evaluate_samples(
@@ -160,7 +166,9 @@ def evaluate_samples(
     """
     start = time.perf_counter()
     samples_path = Path(samples_path)
-    output = Path(output) if output is not None else default_results_path(samples_path)
+    if output is None:
+        output = default_results_path(samples_path, config.results_format)
+    output = Path(output)
     if output.resolve() == samples_path.resolve():
         raise ConfigError(f"results path {output} is the samples file; choose another output")
     problems = _load_problems(config)
@@ -200,11 +208,13 @@ def _evaluate(
     start: float,
 ) -> EvaluationSummary:
     verdicts = _judge(samples, problems, config, on_progress)
-    records = [
-        _result_record(s, problems[s.task_id], v) for s, v in zip(samples, verdicts, strict=True)
+    results = [
+        SampleResult(s, v, public_passed(v, len(problems[s.task_id].public_tests)))
+        for s, v in zip(samples, verdicts, strict=True)
     ]
+    split = "/".join(sorted({p.split for p in problems.values()}))
     output.parent.mkdir(parents=True, exist_ok=True)
-    write_jsonl(output, records)
+    write_results(output, results, config.results_format, f"{config.benchmark}/{split}")
     status_counts = Counter(v.status.value for v in verdicts)
     n_infra = status_counts[Status.INFRA_ERROR.value]
     if n_infra and config.infra_errors == "raise":
@@ -219,11 +229,11 @@ def _evaluate(
     sampled = {s.task_id for s in samples}
     return EvaluationSummary(
         benchmark=config.benchmark,
-        split="/".join(sorted({p.split for p in problems.values()})),
+        split=split,
         n_tasks=len(counts),
         n_samples=len(samples),
         pass_at_k=_pass_at_k(counts, config, partial=len(sampled) < len(problems)),
-        n_public_passed=sum(r["public_passed"] for r in records),
+        n_public_passed=sum(r.public_passed for r in results),
         status_counts={s.value: status_counts[s.value] for s in Status},
         results_path=output,
         wall_s=time.perf_counter() - start,
@@ -290,22 +300,6 @@ def public_passed(verdict: Verdict, n_public: int) -> bool:
     if n_public > 0:
         return verdict.tests_passed >= n_public
     return verdict.passed or verdict.tests_passed > 0
-
-
-def _result_record(sample: Sample, problem: Problem, verdict: Verdict) -> dict[str, Any]:
-    # The input's own fields first (same-named ones are replaced), task_id normalised.
-    return {
-        **sample.fields,
-        "task_id": sample.task_id,
-        "completion_id": sample.completion_id,
-        "status": verdict.status.value,
-        "passed": verdict.passed,
-        "public_passed": public_passed(verdict, len(problem.public_tests)),
-        "feedback": verdict.feedback,
-        "duration_s": verdict.duration_s,
-        "tests_passed": verdict.tests_passed,
-        "tests_total": verdict.tests_total,
-    }
 
 
 def _task_counts(

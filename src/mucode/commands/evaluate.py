@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
+from rich.table import Table
 
 from mucode.commands import invalid_options
+from mucode.errors import ConfigError
 from mucode.evaluate import (
     EvaluationConfig,
     EvaluationSummary,
@@ -15,6 +18,7 @@ from mucode.evaluate import (
 )
 from mucode.progress import progress_bar
 from mucode.sandbox.limits import limits_from_options
+from mucode.terminal import fitted_table
 
 REFERENCE = "reference"
 DEFAULT_REFERENCE_DIR = Path("runs") / "reference"
@@ -31,11 +35,23 @@ def evaluation_config(
         raise invalid_options("evaluate", e) from e
 
 
+def one_source(samples_file: Path | None, samples: str | None) -> str:
+    """The samples to judge: the argument's file or ``--samples``, never both or neither."""
+    if samples_file is not None and samples is not None:
+        raise ConfigError("give the samples either as an argument or with --samples, not both")
+    if samples_file is not None:
+        return str(samples_file)
+    if samples is None:
+        raise ConfigError("no samples: pass SAMPLES.jsonl, or --samples reference")
+    return samples
+
+
 def run_evaluate(source: str, config: EvaluationConfig, out: Path | None) -> EvaluationSummary:
     """Evaluate a samples file, or the reference solutions when ``source == 'reference'``."""
     with progress_bar(f"evaluating {config.benchmark}") as on_progress:
         if source == REFERENCE:
-            name = f"{config.benchmark}-{config.split or 'default'}_results.jsonl"
+            suffix = config.results_format.suffix
+            name = f"{config.benchmark}-{config.split or 'default'}{suffix}"
             output = out or DEFAULT_REFERENCE_DIR / name
             output.parent.mkdir(parents=True, exist_ok=True)
             return evaluate_reference(config, output, on_progress=on_progress)
@@ -48,6 +64,19 @@ def summary_title(summary: EvaluationSummary) -> str:
     if summary.partial:
         title += f" (partial: {_coverage(summary)})"
     return title
+
+
+def summary_table(summary: dict[str, Any], title: str) -> Table:
+    """The summary's scores and counts, one per row, the status counts on one."""
+    table = fitted_table(title)
+    table.add_column("metric")
+    table.add_column("value", overflow="fold")
+    for key, value in summary.items():
+        if key not in ("benchmark", "split", "status_counts"):
+            table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    counts = summary["status_counts"]
+    table.add_row("statuses", ", ".join(f"{status}={n}" for status, n in counts.items()))
+    return table
 
 
 def partial_refusal(summary: EvaluationSummary) -> str:

@@ -24,6 +24,7 @@ from mucode.rollout import (
 )
 from mucode.sandbox import Sandbox
 from mucode.sandbox.limits import limits_from_options
+from mucode.terminal import fitted_table
 
 
 class RolloutRun(GenerationRun):
@@ -62,7 +63,8 @@ def run(config: RolloutRun, out: Path) -> RolloutSummary:
 
 def summary_table(summary: RolloutSummary) -> Table:
     """Per-turn accuracy and throughput."""
-    table = Table(title=f"rollout: {summary.trajectories} trajectories ({summary.resumed} resumed)")
+    title = f"rollout: {summary.trajectories} trajectories ({summary.resumed} resumed)"
+    table = fitted_table(title)
     table.add_column("turn")
     table.add_column("accuracy (hidden tests)")
     for turn, accuracy in enumerate(summary.solved_by_turn, start=1):

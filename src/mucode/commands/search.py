@@ -31,6 +31,7 @@ from mucode.search.run import (
     read_searches,
     searches_left,
 )
+from mucode.terminal import fitted_table
 
 SUMMARY = "summary.json"
 
@@ -120,9 +121,9 @@ def _search(config: SearchRun, problems: list[Problem], out: Path, cache: Path |
 
 def summary_table(summary: SearchSummary, config: SearchConfig) -> Table:
     """Accuracy per turn with its 95% interval."""
-    bound = " (oracle selection: an upper bound, not a method)" if config.select.upper_bound else ""
-    table = Table(title=f"search {config.select.value}, N={config.n}: {summary.problems} problems"
-                        f" × {summary.repeats} repeats{bound}")  # fmt: skip
+    bound = "oracle selection: an upper bound, not a method" if config.select.upper_bound else None
+    table = fitted_table(f"search {config.select.value}, N={config.n}: {summary.problems} "
+                         f"problems × {summary.repeats} repeats", caption=bound)  # fmt: skip
     table.add_column("turn")
     table.add_column("BoN accuracy (hidden tests), mean ± 95% CI")
     for turn, accuracy in enumerate(summary.accuracy_by_turn, start=1):

@@ -13,6 +13,7 @@ from rich.table import Table
 from mucode.commands import invalid_options
 from mucode.errors import ConfigError
 from mucode.jsonl import write_jsonl
+from mucode.terminal import fitted_table
 from mucode.verifier.evaluation import VerifierReport
 
 
@@ -43,7 +44,7 @@ def _fmt(value: float | None) -> str:
 
 def report_table(report: VerifierReport, title: str) -> Table:
     """AUC, pairwise accuracy, then verifier / random / oracle selection at each N."""
-    table = Table(title=title)
+    table = fitted_table(title)
     for column in ("metric", "verifier", "random", "oracle", "problems"):
         table.add_column(column)
     table.add_row("ROC-AUC", _fmt(report.roc_auc), "0.500", "1.000", str(report.problems))

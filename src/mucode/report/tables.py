@@ -15,6 +15,7 @@ from rich.table import Table
 from mucode.errors import ConfigError
 from mucode.report.runs import SearchRunResult
 from mucode.search.metrics import MeanCI
+from mucode.terminal import fitted_table
 
 METHOD_ORDER = ("rand", "pt", "lv", "pt+lv", "ov")
 
@@ -87,7 +88,7 @@ def to_markdown(table: Grid) -> str:
 
 def to_rich(table: Grid) -> Table:
     """The same table for the terminal."""
-    rendered = Table(title=table.title)
+    rendered = fitted_table(table.title)
     rendered.add_column("method")
     for column in table.columns:
         rendered.add_column(_header(column), justify="right")
