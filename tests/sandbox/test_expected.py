@@ -111,7 +111,8 @@ def test_a_completed_test_without_its_right_value_fails(reported):
     prepared = expected.prepare(("assert f(1) == 2",))
     raw = verdict()
     raw["values"] = reported
-    assert expected.resolve(raw, prepared, ("assert f(1) == 2",), 2000, NO_REFERENCES)["status"] == "failed"
+    result = expected.resolve(raw, prepared, ("assert f(1) == 2",), 2000, NO_REFERENCES)
+    assert result["status"] == "failed"
 
 
 class Colour(IntEnum):
