@@ -34,6 +34,10 @@ from mucode.sandbox.harness import PLACEHOLDER_HEAD, PLACEHOLDER_TAIL, VALUE_HOO
 
 PLACEHOLDER = PLACEHOLDER_HEAD + "{}" + PLACEHOLDER_TAIL  # the harness knows this shape only
 _CHECK_FUNCTION = "check"
+UNREPORTED_NOTE = (
+    "The test did not report all of its results: a result whose own __eq__ answers for it "
+    "is not compared. Return plain values (numbers, strings, lists, tuples, dicts, sets)."
+)
 UNSUPPORTED_NOTE = (
     "\nThe result is a {} object: mucode compares results with expected values outside "
     "the program, as plain values (None, bool, int, float, complex, str, bytes, list, "
@@ -270,7 +274,7 @@ def resolve(
         if index >= done:
             break
         if prepared.required(index) - seen:
-            text = f"Failed test:\n{test.strip()}\nThe test did not report all of its results."
+            text = f"Failed test:\n{test.strip()}\n{UNREPORTED_NOTE}"
             return _failed(verdict, index, truncate_middle(text, feedback_chars))
     text = restore_literals(verdict["feedback"], prepared)
     return {**verdict, "feedback": truncate_middle(text, feedback_chars)}

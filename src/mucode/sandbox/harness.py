@@ -44,8 +44,6 @@ _getframe = sys._getframe
 _encode_value = values.encode
 _parse_flag = ast.PyCF_ONLY_AST
 _Assert, _Compare, _Eq, _Expression = ast.Assert, ast.Compare, ast.Eq, ast.Expression
-_Name, _Expr, _Call, _Constant, _Load = ast.Name, ast.Expr, ast.Call, ast.Constant, ast.Load
-_walk, _copy_location, _fix_locations = ast.walk, ast.copy_location, ast.fix_missing_locations
 _BaseException = BaseException
 _MemoryError = MemoryError
 _SystemExit = SystemExit
@@ -54,7 +52,7 @@ _KeyboardInterrupt = KeyboardInterrupt
 PROGRAM_ARGV = ["solution.py"]  # sys.argv of `python3 solution.py`
 RECURSION_LIMIT = 1000  # CPython's default, counted from the program's own module frame
 _EXEC_LEVELS = 1  # exec and eval enter the interpreter anew: one more level than a script
-VALUE_HOOK = "__mucode_value__"  # what a kept-back comparison becomes in the child
+VALUE_HOOK = "__mucode_value__"  # what differential tests call to report a value
 PLACEHOLDER_HEAD, PLACEHOLDER_TAIL = "__mucode_expected_", "__"  # see ``expected``
 _FUTURE_FLAGS = 0
 for _name in __future__.all_feature_names:
@@ -105,46 +103,36 @@ class _Reporter:
             data = data[_write(self._fd, data) :]
 
 
-def _placeholder_key(node: ast.expr) -> int | None:
-    """The expectation number of a placeholder name (see ``expected``), else None."""
-    if not _isinstance(node, _Name):
-        return None
-    name = node.id
-    if not (name.startswith(PLACEHOLDER_HEAD) and name.endswith(PLACEHOLDER_TAIL)):
-        return None
-    digits = name[_len(PLACEHOLDER_HEAD) : -_len(PLACEHOLDER_TAIL)]
-    return _int(digits) if digits.isdigit() else None
+class _Probe:
+    """Stands where the pool kept an expected value back: compared with a test's value, it
+    reports that value and answers "equal"; the pool makes the real comparison."""
+
+    __slots__ = ("_key", "_report")
+
+    def __init__(self, key: int, report: Any) -> None:
+        self._key = key
+        self._report = report
+
+    def __eq__(self, other: object) -> bool:
+        self._report(self._key, other)
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{PLACEHOLDER_HEAD}{self._key}{PLACEHOLDER_TAIL}"
 
 
-def _report_kept_back(tree: ast.Module) -> bool:
-    """Turn each ``assert <expr> == <placeholder>`` into ``__mucode_value__(k, <expr>)``
-    in place. True if there were any."""
-    found = False
-    for node in _walk(tree):
-        body = _getattr_body(node)
-        for i, stmt in _enumerate(body):
-            if not (_isinstance(stmt, _Assert) and _isinstance(stmt.test, _Compare)):
-                continue
-            test = stmt.test
-            if _len(test.ops) != 1 or not _isinstance(test.ops[0], _Eq):
-                continue
-            left, right = test.left, test.comparators[0]
-            key, side = _placeholder_key(right), left
-            if key is None:
-                key, side = _placeholder_key(left), right
-            if key is None:
-                continue
-            call = _Call(_Name(VALUE_HOOK, _Load()), [_Constant(key), side], [])
-            body[i] = _copy_location(_Expr(call), stmt)
-            found = True
-    if found:
-        _fix_locations(tree)
-    return found
-
-
-def _getattr_body(node: ast.AST) -> list:
-    body = node.__dict__.get("body")
-    return body if _isinstance(body, list) else []
+def _bind_probes(test: str, namespace: dict[str, Any], report: Any) -> None:
+    """Bind each placeholder name in ``test`` (see ``expected``) to a fresh probe."""
+    start = test.find(PLACEHOLDER_HEAD)
+    while start != -1:
+        digits_at = start + _len(PLACEHOLDER_HEAD)
+        end = test.find(PLACEHOLDER_TAIL, digits_at)
+        digits = test[digits_at:end] if end != -1 else ""
+        if digits.isdigit():
+            namespace[test[start : end + _len(PLACEHOLDER_TAIL)]] = _Probe(_int(digits), report)
+        start = test.find(PLACEHOLDER_HEAD, digits_at)
 
 
 def _split_equality(tree: ast.Module) -> tuple[Any, Any] | None:
@@ -177,12 +165,14 @@ def _run_test(
 ) -> None:
     filename = feedback.test_file(index)
     feedback.register_source(filename, test)
+    if PLACEHOLDER_HEAD in test or VALUE_HOOK in test:  # values the pool compares
+        _bind_probes(test, namespace, value_hook)
+        namespace[VALUE_HOOK] = value_hook  # differential tests call it themselves
+        _exec_at_top(_compile(test, filename, "exec", flags, True), namespace)
+        return
     tree = _compile(test, filename, "exec", _parse_flag | flags, True)
-    kept_back = _report_kept_back(tree)
-    sides = None if kept_back else _split_equality(tree)
+    sides = _split_equality(tree)
     if sides is None:
-        if kept_back or VALUE_HOOK in test:  # a differential test calls it itself
-            namespace[VALUE_HOOK] = value_hook
         _exec_at_top(_compile(tree, filename, "exec", flags, True), namespace)
         return
     left, right = (_compile(_Expression(side), filename, "eval", flags, True) for side in sides)
