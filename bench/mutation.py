@@ -2,6 +2,7 @@
 
     python bench/mutation.py                 # every module below, smallest first
     python bench/mutation.py metrics search/selectors.py   # some of them
+    python bench/mutation.py --survivors metrics   # re-test its survivors with today's tests
 
 Each module is mutated by cosmic-ray and judged by the narrow set of tests that cover it
 (``MODULES``), so a module takes minutes. Survivors, with their diffs, go to
@@ -37,6 +38,7 @@ import argparse
 import ast
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -73,10 +75,10 @@ def ensure_tool() -> None:
 
 
 def copy_tree() -> None:
-    """A fresh copy of src/, tests/ and pyproject.toml to mutate."""
-    shutil.rmtree(WORK, ignore_errors=True)
+    """A fresh copy of src/, tests/ and pyproject.toml to mutate (earlier sessions stay)."""
     ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", ".pytest_cache")
     for name in ("src", "tests"):
+        shutil.rmtree(WORK / name, ignore_errors=True)
         shutil.copytree(ROOT / name, WORK / name, ignore=ignore)
     shutil.copy2(ROOT / "pyproject.toml", WORK / "pyproject.toml")
 
@@ -156,34 +158,72 @@ def baseline_s(tests: list[str]) -> float:
     return time.monotonic() - start
 
 
-def report(session: Path, module: str, annotations: int, wall_s: float) -> str:
-    """Counts per outcome, and every survivor with its diff, as text."""
+def survivors(session: Path) -> list[str]:
+    """The job ids of a session's surviving mutants."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome
+
+    with use_db(session, WorkDB.Mode.open) as db:
+        return [
+            i.job_id for i, r in db.completed_work_items if r.test_outcome == TestOutcome.SURVIVED
+        ]
+
+
+def forget_results(session: Path, job_ids: list[str]) -> None:
+    """Make these mutants pending again, so ``exec`` tests them anew."""
+    with sqlite3.connect(session) as db:
+        db.executemany("DELETE FROM work_results WHERE job_id = ?", [(j,) for j in job_ids])
+
+
+def retest_survivors(module: str) -> None:
+    """Run a module's earlier survivors against the current tests; rewrite its report."""
+    tests = MODULES[module]  # today's list: it may have grown since
+    cfg = write_config(module, tests, max(60.0, 4 * baseline_s(tests)))
+    session = cfg.with_suffix(".sqlite")
+    if not session.exists():
+        sys.exit(f"no earlier run of {module} in {WORK}: run it first")
+    before = survivors(session)
+    forget_results(session, before)
+    start = time.monotonic()
+    cosmic_ray("cosmic-ray", "exec", str(cfg), str(session))
+    still = set(survivors(session))
+    note = (f"re-tested the {len(before)} earlier survivors with the current tests: "
+            f"{len(set(before) - still)} killed, {len(still)} survive")  # fmt: skip
+    write_report(session, module, time.monotonic() - start, note)
+
+
+def write_report(session: Path, module: str, wall_s: float, note: str = "") -> None:
+    """Counts per outcome, and every survivor with its diff, in bench/runs/mutation/."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
     with use_db(session, WorkDB.Mode.open) as db:
         done = db.completed_work_items
         pending = len(db.pending_work_items)
+    annotations = sum(r.worker_outcome == WorkerOutcome.SKIPPED for _, r in done)
     tested = [(i, r) for i, r in done if r.worker_outcome == WorkerOutcome.NORMAL]
-    survivors = [(i, r) for i, r in tested if r.test_outcome == TestOutcome.SURVIVED]
+    alive = [(i, r) for i, r in tested if r.test_outcome == TestOutcome.SURVIVED]
     errors = [(i, r) for i, r in done if r.worker_outcome == WorkerOutcome.EXCEPTION]
     lines = [
         f"module: src/mucode/{module}",
         f"tests: {' '.join(MODULES[module])}",
         f"tool: {TOOL}",
         f"mutants: {len(done) + pending}; in annotations (skipped): {annotations}; "
-        f"tested: {len(tested)}; killed: {len(tested) - len(survivors)}; "
-        f"survived: {len(survivors)}; tool errors: {len(errors)}; pending: {pending}",
+        f"tested: {len(tested)}; killed: {len(tested) - len(alive)}; "
+        f"survived: {len(alive)}; tool errors: {len(errors)}; pending: {pending}",
         f"wall time: {wall_s:.0f} s",
+        *([note] if note else []),
         "",
     ]
-    for item, result in sorted(survivors, key=lambda ir: tuple(ir[0].mutations[0].start_pos)):
+    for item, result in sorted(alive, key=lambda ir: tuple(ir[0].mutations[0].start_pos)):
         m = item.mutations[0]
         lines += [f"## survivor {m.operator_name} #{m.occurrence} at line {m.start_pos[0]}",
                   result.diff.strip(), ""]  # fmt: skip
     for item, result in errors:
         lines += [f"## tool error {item.mutations[0].operator_name}", result.output.strip(), ""]
-    return "\n".join(lines)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"{session.stem}.txt").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines[:7]), flush=True)
 
 
 def cosmic_ray(*args: str) -> None:
@@ -202,16 +242,19 @@ def run_module(module: str) -> None:
     start = time.monotonic()
     cosmic_ray("cosmic-ray", "init", str(cfg), str(session))
     annotations = skip_annotations(session, module)
+    print(f"{module}: {annotations} mutants in annotations skipped", flush=True)
     cosmic_ray("cosmic-ray", "exec", str(cfg), str(session))
-    text = report(session, module, annotations, time.monotonic() - start)
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"{module.replace('/', '_').removesuffix('.py')}.txt").write_text(text + "\n")
-    print(text.split("\n\n")[0], flush=True)
+    write_report(session, module, time.monotonic() - start)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("modules", nargs="*", help=f"of {list(MODULES)} (default: all)")
+    parser.add_argument(
+        "--survivors",
+        action="store_true",
+        help="re-test only the survivors of the last run, with the current tests",
+    )
     args = parser.parse_args()
     modules = [m if m.endswith(".py") else f"{m}.py" for m in args.modules] or list(MODULES)
     unknown = [m for m in modules if m not in MODULES]
@@ -221,7 +264,7 @@ def main() -> None:
     copy_tree()
     check_reach()
     for module in modules:
-        run_module(module)
+        (retest_survivors if args.survivors else run_module)(module)
 
 
 if __name__ == "__main__":

@@ -115,3 +115,12 @@ def test_mean_pass_at_k_matches_brute_force(counts, ks):
 def test_mean_pass_at_k_rejects_invalid_input(counts, ks, match):
     with pytest.raises(ValueError, match=match):
         mean_pass_at_k(counts, ks)
+
+
+def test_mean_pass_at_k_checks_every_k_even_one_it_would_not_report():
+    # each k is validated before the tasks: no tasks, or too few samples to report k,
+    # must not let a bad k through as an empty result
+    with pytest.raises(ValueError, match=r"k must be >= 1"):
+        mean_pass_at_k([], [0])
+    with pytest.raises(ValueError, match=r"k must be an int"):
+        mean_pass_at_k([(2, 1)], [3.0])

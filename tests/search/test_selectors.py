@@ -79,3 +79,20 @@ def test_the_oracle_ranks_partial_passes_by_how_many_hidden_tests_passed():
     rng = random.Random(0)
     hidden = [candidate(0, 3, False, 4), candidate(0, 3, False, 1), candidate(3, 3, False, 2)]
     assert {select(Selection.OV, hidden, None, rng) for _ in range(200)} == {0}
+
+
+def test_only_the_oracle_is_an_upper_bound_and_only_verifier_rules_need_scores():
+    assert [rule for rule in Selection if rule.upper_bound] == [Selection.OV]
+    assert [rule for rule in Selection if rule.needs_verifier] == [Selection.LV, Selection.PT_LV]
+
+
+def test_more_scores_than_candidates_are_refused_too():
+    with pytest.raises(ValueError, match="needs one verifier score"):
+        select(Selection.LV, CANDIDATES, [*SCORES, 0.5], random.Random(0))
+
+
+def test_a_score_per_candidate_is_accepted_beyond_small_int_sizes():
+    # 300 candidates: lengths past CPython's cached small ints compare by value
+    many = [CANDIDATES[0]] * 300
+    scores = [0.0] * 299 + [1.0]
+    assert select(Selection.LV, many, scores, random.Random(0)) == 299
