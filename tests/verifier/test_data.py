@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from mucode.errors import DatasetError
-from mucode.records import Status
+from mucode.records import Message, Status
 from mucode.verifier.data import (
     load_problem_codes,
     pair_examples,
@@ -93,3 +95,34 @@ def test_a_code_that_passes_only_the_public_tests_is_labelled_incorrect(tmp_path
     pairs = pair_examples([problem], pairs_per_problem=10, seed=0)
     assert sorted((p.chosen, p.rejected) for p in pairs) == [("right", "shortcut"),
                                                               ("right", "wrong")]  # fmt: skip
+
+
+def test_a_problem_without_pairs_does_not_stop_the_pairs_of_the_next(tmp_path):
+    run = write_rollout(tmp_path / "a", [
+        trajectory("Mbpp/1", 0, [("only-wrong", FAIL)]),
+        trajectory("Mbpp/2", 0, [("wrong", FAIL), ("right", PASS)]),
+    ])  # fmt: skip
+    pairs = pair_examples(load_problem_codes([run]), pairs_per_problem=5, seed=0)
+    assert [(p.prompt, p.chosen, p.rejected) for p in pairs] == [("Solve Mbpp/2.", "right",
+                                                                   "wrong")]  # fmt: skip
+
+
+@pytest.mark.parametrize("fraction", [1.0, 1.5, -0.1])
+def test_a_validation_fraction_outside_0_to_1_is_refused(tmp_path, fraction):
+    run = write_rollout(tmp_path / "a", [trajectory("Mbpp/1", 0, [("x", PASS)])])
+    with pytest.raises(ValueError, match=r"validation_fraction must be in \[0, 1\)"):
+        split_by_problem(load_problem_codes([run]), fraction, seed=0)
+
+
+def test_an_empty_rollout_is_a_clear_error(tmp_path):
+    run = write_rollout(tmp_path / "a", [])
+    with pytest.raises(DatasetError, match="no trajectories in"):
+        load_problem_codes([run])
+
+
+@pytest.mark.parametrize("messages", [(), (Message("assistant", "def f(): pass"),)])
+def test_a_trajectory_that_does_not_start_with_the_prompt_is_refused(tmp_path, messages):
+    episode = replace(trajectory("Mbpp/1", 0, [("x", PASS)]), messages=messages)
+    run = write_rollout(tmp_path / "a", [episode])
+    with pytest.raises(DatasetError, match="does not start with a prompt"):
+        load_problem_codes([run])

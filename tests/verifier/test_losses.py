@@ -51,3 +51,12 @@ def test_bt_gradients_push_the_chosen_score_up():
     rejected = torch.tensor([0.0], requires_grad=True)
     bt_loss(chosen, rejected).backward()
     assert chosen.grad.item() == pytest.approx(-0.5) and rejected.grad.item() == pytest.approx(0.5)
+
+
+def test_by_default_the_parts_weigh_one_each_and_nothing_penalises_magnitude():
+    scores = torch.tensor([1.0, -1.0, 3.0])
+    bce = math.log(1 + math.e**3)
+    bt = math.log(1 + math.exp(-2))
+    got = verifier_loss(scores, torch.tensor([2]), torch.tensor([0.0]), torch.tensor([0]),
+                        torch.tensor([1]))  # fmt: skip
+    assert got.item() == pytest.approx(bce + bt, rel=1e-6)
