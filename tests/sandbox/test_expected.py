@@ -174,3 +174,40 @@ def test_nesting_beyond_the_limit_is_unsupported():
     for _ in range(values.MAX_DEPTH + 5):
         value = [value]
     assert values.decode(values.encode(value)) != value
+
+
+def _nested(levels: int) -> list:
+    value: list = []
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+def test_nesting_up_to_the_limit_travels_and_one_level_more_does_not():
+    assert values.MAX_DEPTH == 100
+    assert values.decode(values.encode(_nested(100))) == _nested(100)
+    assert values.decode(values.encode(_nested(101))) != _nested(101)  # the innermost is not
+
+
+class Wordy:
+    def __init__(self, chars):
+        self.chars = chars
+
+    def __repr__(self):
+        return "x" * self.chars
+
+
+def test_an_unsupported_value_keeps_at_most_300_characters_of_its_repr():
+    assert repr(values.decode(values.encode(Wordy(300)))) == "x" * 300
+    assert repr(values.decode(values.encode(Wordy(301)))) == "x" * 297 + "..."
+
+
+class Sly:
+    @property
+    def __class__(self):
+        raise RuntimeError("no class for you")
+
+
+def test_a_value_that_raises_while_being_read_travels_as_unreadable():
+    decoded = values.decode(values.encode(Sly()))
+    assert isinstance(decoded, values.Unsupported) and repr(decoded) == "<unreadable>"

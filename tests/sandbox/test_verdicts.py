@@ -67,3 +67,60 @@ def test_judge(seen, status, words):
     assert verdict["status"] == status
     assert words in verdict["feedback"]
     assert verdict["tests_total"] == 2
+
+
+def test_lines_too_short_or_too_long_for_their_kind_are_ignored():
+    raw = report(NONCE, f"{NONCE} C", f"{NONCE} P", f"{NONCE} P 0 extra", f"{NONCE} V 0",
+                 f"{NONCE} F passed")  # fmt: skip
+    parsed = parse_report(raw, NONCE)
+    assert parsed.confined and parsed.tests_passed == 0
+    assert parsed.values == [] and parsed.final is None
+
+
+def test_the_verdict_carries_the_reported_values_only_from_a_confined_run():
+    lines = (f"{NONCE} V 0 [1]", final("failed"))
+    assert judge(JOB, NONCE, observed(f"{NONCE} C", *lines), 0.5)["values"] == [[0, 0, "[1]"]]
+    assert judge(JOB, NONCE, observed(*lines), 0.5)["values"] == []
+
+
+def test_the_duration_is_kept_to_the_microsecond():
+    seen = observed(f"{NONCE} C", final("failed"))
+    assert judge(JOB, NONCE, seen, 0.12345678)["duration_s"] == 0.123457
+
+
+@pytest.mark.parametrize(
+    ("lines", "timed_out", "wait_status", "words"),
+    [
+        ((f"{NONCE} C",), True, 0, "time limit of 10 s while running the program's top-level"),
+        ((f"{NONCE} C", f"{NONCE} L", f"{NONCE} P 0", f"{NONCE} P 1"), True, 0,
+         "after the tests finished"),
+        ((f"{NONCE} C", f"{NONCE} L"), True, signal.SIGXCPU, "the time limit of 10 s"),
+        ((f"{NONCE} C", f"{NONCE} L"), False, signal.SIGXCPU, "CPU-time limit of 12 s"),
+    ],
+)  # fmt: skip
+def test_timeout_feedback_says_which_limit_and_where(lines, timed_out, wait_status, words):
+    verdict = judge(JOB, NONCE, observed(*lines, timed_out=timed_out, wait_status=wait_status), 1)
+    assert verdict["status"] == "timeout" and words in verdict["feedback"]
+
+
+@pytest.mark.parametrize(
+    ("wait_status", "words"),
+    [
+        (signal.SIGXFSZ, "larger than the file-size limit"),
+        (signal.SIGSEGV, "killed by signal SIGSEGV"),
+        (3 << 8, "exited with code 3 before the tests finished"),
+        (0x7F, "exited with code 0"),  # a stopped child's status is no signal
+    ],
+)
+def test_crash_feedback_names_the_signal_or_exit_code(wait_status, words):
+    verdict = judge(JOB, NONCE, observed(f"{NONCE} C", wait_status=wait_status), 0.5)
+    assert verdict["status"] == "crashed" and words in verdict["feedback"]
+
+
+def test_crash_feedback_shows_the_last_800_characters_of_output():
+    seen = observed(f"{NONCE} C", wait_status=1 << 8)
+    seen.output = bytearray(b"a" * 100 + b"b" * 800 + b"\n")
+    feedback = judge(JOB, NONCE, seen, 0.5)["feedback"]
+    assert feedback.endswith("\nOutput (last part):\n" + "b" * 800)
+    seen.output = bytearray(b"  \n")
+    assert "Output" not in judge(JOB, NONCE, seen, 0.5)["feedback"]
