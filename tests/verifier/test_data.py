@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, fields, replace
 
 import pytest
 
@@ -120,9 +120,31 @@ def test_an_empty_rollout_is_a_clear_error(tmp_path):
         load_problem_codes([run])
 
 
-@pytest.mark.parametrize("messages", [(), (Message("assistant", "def f(): pass"),)])
+@pytest.mark.parametrize("messages", [
+    (), (Message("assistant", "def f(): pass"),),
+    (Message("assistant", "def f(): pass"), Message("user", "Solve Mbpp/1.")),
+])  # fmt: skip
 def test_a_trajectory_that_does_not_start_with_the_prompt_is_refused(tmp_path, messages):
     episode = replace(trajectory("Mbpp/1", 0, [("x", PASS)]), messages=messages)
     run = write_rollout(tmp_path / "a", [episode])
     with pytest.raises(DatasetError, match="does not start with a prompt"):
         load_problem_codes([run])
+
+
+def test_the_prompt_is_the_first_message_not_the_latest_feedback(tmp_path):
+    chat = (Message("user", "Solve Mbpp/1."), Message("assistant", "x"),
+            Message("user", "The tests failed."))  # fmt: skip
+    episode = replace(trajectory("Mbpp/1", 0, [("x", FAIL), ("y", PASS)]), messages=chat)
+    (problem,) = load_problem_codes([write_rollout(tmp_path / "a", [episode])])
+    assert problem.prompt == "Solve Mbpp/1."
+
+
+def test_verifier_data_records_are_frozen_and_slotted(tmp_path):
+    run = write_rollout(tmp_path / "a", [trajectory("Mbpp/1", 0, [("x", FAIL), ("y", PASS)])])
+    (problem,) = load_problem_codes([run])
+    records = [problem, problem.codes[0], point_examples([problem])[0],
+               pair_examples([problem], 1, seed=0)[0]]  # fmt: skip
+    for record in records:
+        assert not hasattr(record, "__dict__")
+        with pytest.raises(FrozenInstanceError):
+            setattr(record, fields(record)[0].name, None)
