@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import math
 from collections import Counter, OrderedDict, defaultdict, namedtuple
 from decimal import Decimal
@@ -211,3 +212,46 @@ class Sly:
 def test_a_value_that_raises_while_being_read_travels_as_unreadable():
     decoded = values.decode(values.encode(Sly()))
     assert isinstance(decoded, values.Unsupported) and repr(decoded) == "<unreadable>"
+
+
+class PassesForAnyType(type):
+    def __eq__(cls, other):
+        return True
+
+    def __hash__(cls):
+        return hash(list)
+
+
+class Forged(metaclass=PassesForAnyType):
+    numerator, denominator = 1, 2
+
+    def __iter__(self):
+        return iter([1, 2])
+
+
+def test_a_class_whose_metaclass_equals_everything_is_not_taken_for_a_plain_type():
+    # plain Python: Forged() != [1, 2]; it must not travel as the list it iterates as
+    assert Forged() != [1, 2]
+    decoded = values.decode(values.encode(Forged()))
+    assert isinstance(decoded, values.Unsupported) and decoded != [1, 2]
+
+
+class NoModule(type):
+    @property
+    def __module__(cls):
+        raise RuntimeError("no module for you")
+
+
+class Nameless(metaclass=NoModule):
+    pass
+
+
+def test_a_type_that_will_not_name_itself_travels_as_an_unknown_type():
+    decoded = values.decode(values.encode(Nameless()))
+    assert isinstance(decoded, values.Unsupported) and decoded.type_name == "<unknown type>"
+
+
+def test_unsupported_values_are_frozen():
+    decoded = values.decode(values.encode(Hostile()))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decoded.text = "x"

@@ -26,10 +26,11 @@ MAX_DEPTH = 100  # nesting beyond this is sent as Unsupported
 REPR_CHARS = 300
 
 # Subclasses whose own __eq__ compares with a plain base-type value exactly as the base does.
-_SAFE_EQ_OVERRIDES = {OrderedDict.__eq__, Counter.__eq__}
+_SAFE_EQ_OVERRIDES = (OrderedDict.__eq__, Counter.__eq__)
 _SCALARS = {bool: "b", int: "i", float: "f", str: "s", bytes: "y", type(None): "n"}
 _SEQUENCES = {list: "l", tuple: "t", set: "S", frozenset: "F"}
 _BASES = (bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
+_EXACT = (*_SCALARS, *_SEQUENCES, dict, complex)
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,14 @@ def _type_name(value: Any) -> str:
 def _base_of(value: Any) -> type | None:
     """The plain type ``value`` compares as, or None."""
     kind = type(value)
-    if kind in _SCALARS or kind in _SEQUENCES or kind in (dict, complex):
+    # identity only: a metaclass's __eq__ and __hash__ must not pass a class off as list
+    if any(kind is plain for plain in _EXACT):
         return kind
     for base in _BASES:
         if isinstance(value, base):
             eq = getattr(kind, "__eq__", None)
-            return base if eq is base.__eq__ or eq in _SAFE_EQ_OVERRIDES else None
+            safe = eq is base.__eq__ or any(eq is known for known in _SAFE_EQ_OVERRIDES)
+            return base if safe else None
     return None
 
 
