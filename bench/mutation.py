@@ -223,7 +223,7 @@ def write_report(session: Path, module: str, wall_s: float, note: str = "") -> N
         lines += [f"## tool error {item.mutations[0].operator_name}", result.output.strip(), ""]
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{session.stem}.txt").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines[:7]), flush=True)
+    print("\n".join(lines[: lines.index("")]), flush=True)
 
 
 def cosmic_ray(*args: str) -> None:

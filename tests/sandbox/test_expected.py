@@ -255,3 +255,52 @@ def test_unsupported_values_are_frozen():
     decoded = values.decode(values.encode(Hostile()))
     with pytest.raises(dataclasses.FrozenInstanceError):
         decoded.text = "x"
+
+
+def test_dict_keys_and_values_count_towards_the_nesting_limit():
+    def dicts(levels):
+        value: dict = {}
+        for _ in range(levels):
+            value = {"k": value}
+        return value
+
+    def tuple_key(levels):  # the dict is level 0, its key's innermost tuple is ``levels``
+        key: tuple = ()
+        for _ in range(levels - 1):
+            key = (key,)
+        return {key: 0}
+
+    for make in (dicts, tuple_key):
+        assert values.decode(values.encode(make(100))) == make(100)
+        assert values.decode(values.encode(make(101))) != make(101)
+
+
+def test_short_reprs_and_unrepresentable_values_keep_their_text():
+    assert repr(values.decode(values.encode(Wordy(5)))) == "xxxxx"
+    assert repr(values.decode(values.encode(Hostile()))) == "<unrepresentable>"
+
+
+@pytest.mark.parametrize("wire", ['["s", 5]', '["i", 5]', '["y", 5]'])
+def test_a_payload_of_the_wrong_type_is_malformed(wire):
+    with pytest.raises(ValueError, match="malformed"):
+        values.decode(wire)
+
+
+def test_false_travels_as_false():
+    assert values.decode(values.encode(False)) is False
+
+
+class EqualsAnything:
+    def __eq__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+
+class ListWithOddEq(list):
+    __eq__ = EqualsAnything()  # python3 cannot even call it: == raises TypeError
+
+
+def test_an_eq_attribute_that_equals_everything_is_not_a_safe_override():
+    decoded = values.decode(values.encode(ListWithOddEq([1])))
+    assert isinstance(decoded, values.Unsupported)
