@@ -17,6 +17,7 @@ from mucode.commands import rollout as rollout_command
 from mucode.generation import ScriptedGenerator
 from mucode.generation.config import LlamaCppConfig
 from mucode.rollout import RolloutConfig, run_rollouts
+from mucode.runs import rollout as rollout_run
 from mucode.sandbox import Limits, Sandbox
 
 
@@ -79,7 +80,7 @@ def test_changed_settings_are_refused_on_resume(tmp_path):
         (["--backend", "openai", "--model", "m"], "needs --base-url"),
         (["--backend", "hf"], "needs --model"),
         (["--base-url", "http://127.0.0.1:1/v1"], "--base-url is for --backend openai"),
-        (["--adapter", "lora-dir"], "--adapter is for --backend hf"),
+        (["--backend", "vllm", "--model", "m", "--adapter", "d"], "--adapter is for --backend hf"),
         (["--backend", "vllm", "--model", "m"], "pip install vllm"),
     ],
 )
@@ -111,13 +112,13 @@ def test_a_finished_run_is_summarised_without_starting_an_engine(tmp_path):
 
 def test_the_manifest_records_each_problems_limits(shared_data_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("MUCODE_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(rollout_command, "make_generator",
+    monkeypatch.setattr(rollout_run, "make_generator",
                         lambda _config: ScriptedGenerator(lambda _c, _i: "no code"))  # fmt: skip
     config = rollout_command.build_run(
         benchmark="mbpp-plus-snapshot", data_dir=shared_data_dir, tasks=("Mbpp/2",),
         generator=LlamaCppConfig(), rollout=RolloutConfig(turns=1), timeout_s=2.0, workers=1,
     )  # fmt: skip
-    rollout_command.run(config, tmp_path / "run")
+    rollout_run.run_rollout(config, tmp_path / "run")
     limits = json.loads((tmp_path / "run" / "manifest.json").read_text())["limits"]
     assert limits["source"] == "calibrated" and limits["timeout_s"] == 2.0
     assert limits["reference_times"].startswith(str(tmp_path / "cache"))

@@ -154,6 +154,7 @@ def rollout(
     from mucode.commands.generation_run import generator_config
     from mucode.generation import SamplingParams
     from mucode.rollout import RolloutConfig
+    from mucode.runs.rollout import run_rollout
 
     config = command.build_run(
         benchmark=benchmark, split=split, limit=limit or None, data_dir=data_dir,
@@ -163,7 +164,7 @@ def rollout(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)),
         timeout_s=timeout, workers=workers,
     )  # fmt: skip
-    command.print_summary(console, command.run(config, out))
+    command.print_summary(console, run_rollout(config, out))
 
 
 @app.command()
@@ -199,6 +200,7 @@ def search(
     from mucode.commands import search as command
     from mucode.commands.generation_run import generator_config
     from mucode.generation import SamplingParams
+    from mucode.runs.search import run_search
     from mucode.search.run import SearchConfig
 
     if n > 1 and temperature == 0:
@@ -214,7 +216,7 @@ def search(
                                                     max_tokens=max_tokens, seed=seed)),
         verifier=verifier, timeout_s=timeout, workers=workers,
     )  # fmt: skip
-    summary, searcher, wall_s = command.run(config, out, cache)
+    summary, searcher, wall_s = run_search(config, out, cache)
     command.print_summary(console, summary, config.search, searcher, wall_s, out)
 
 

@@ -11,6 +11,7 @@ from mucode.benchmarks import load_problems
 from mucode.commands import search as search_command
 from mucode.generation import ScriptedGenerator
 from mucode.generation.config import LlamaCppConfig
+from mucode.runs import search as search_run
 from mucode.sandbox import Limits, Sandbox
 from mucode.search.run import SEARCHES, SearchConfig, Searcher
 
@@ -46,12 +47,12 @@ def test_a_finished_run_is_summarised_without_starting_an_engine(tmp_path):
 
 
 def test_the_manifest_records_each_problems_limits(monkeypatch, tmp_path):
-    monkeypatch.setattr(search_command, "make_generator",
+    monkeypatch.setattr(search_run, "make_generator",
                         lambda _config: ScriptedGenerator(lambda _c, _i: "no code"))  # fmt: skip
     config = search_command.build_run(
         benchmark="humaneval", tasks=("HumanEval/53",), generator=LlamaCppConfig(),
         search=SearchConfig(n=1, turns=1), timeout_s=2.0, workers=1,
     )  # fmt: skip
-    search_command.run(config, tmp_path / "run")
+    search_run.run_search(config, tmp_path / "run")
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["limits"] == {"source": "base", "timeout_s": 2.0}

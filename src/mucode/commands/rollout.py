@@ -1,36 +1,15 @@
-"""Body of ``mucode rollout``: options -> configs -> run_rollouts -> summary table."""
+"""Body of ``mucode rollout``: options -> config (run by ``mucode.runs.rollout``) -> table."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from mucode.commands import context_full_warning, infra_error_warning, invalid_options
-from mucode.commands.generation_run import GenerationRun, recorded_limits
-from mucode.generation import make_generator
-from mucode.manifest import write_or_check_manifest
-from mucode.progress import progress_bar
-from mucode.rollout import (
-    TRAJECTORIES,
-    RolloutConfig,
-    RolloutSummary,
-    StepStats,
-    rollouts_left,
-    run_rollouts,
-    summarize_rollouts,
-)
-from mucode.sandbox import Sandbox
-from mucode.sandbox.limits import limits_from_options
+from mucode.rollout import RolloutSummary
+from mucode.runs.rollout import RolloutRun
 from mucode.terminal import fitted_table
-
-
-class RolloutRun(GenerationRun):
-    """Everything that defines a rollout run; stored in its manifest."""
-
-    rollout: RolloutConfig
 
 
 def build_run(**options: object) -> RolloutRun:
@@ -39,26 +18,6 @@ def build_run(**options: object) -> RolloutRun:
         return RolloutRun(**options)
     except ValidationError as e:
         raise invalid_options("rollout", e) from e
-
-
-def run(config: RolloutRun, out: Path) -> RolloutSummary:
-    """Resolve problems, check the manifest, start engine and sandbox, roll out."""
-    problems = config.problems()
-    left = rollouts_left(problems, config.rollout.samples, out)
-    write_or_check_manifest(out, config, work_left=left > 0)
-    if not left:  # finished earlier: no engine, no sandbox
-        return summarize_rollouts(out / TRAJECTORIES, config.rollout.turns, StepStats(), 0.0)
-    generator = make_generator(config.generator)
-    limits = limits_from_options(timeout_s=config.timeout_s)
-    stats = StepStats()
-    try:
-        with Sandbox(workers=config.workers, limits=limits) as sandbox:
-            per_problem = recorded_limits(problems, sandbox, out)
-            with progress_bar(f"rollout {config.benchmark}", stats.rates) as on_progress:
-                return run_rollouts(problems, generator, sandbox, config.rollout, out,
-                                    on_progress, stats, per_problem)  # fmt: skip
-    finally:
-        generator.close()
 
 
 def summary_table(summary: RolloutSummary) -> Table:

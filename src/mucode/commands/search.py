@@ -1,52 +1,19 @@
-"""Body of ``mucode search``: options -> configs -> Searcher.run -> summary table."""
+"""Body of ``mucode search``: options -> config (run by ``mucode.runs.search``) -> table."""
 
 from __future__ import annotations
 
-import json
-import threading
-import time
-from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import ValidationError, model_validator
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from mucode.commands import context_full_warning, infra_error_warning, invalid_options
-from mucode.commands.generation_run import GenerationRun, recorded_limits
-from mucode.generation import make_generator
 from mucode.generation.cache import CachedGenerator
-from mucode.generation.config import GeneratorConfig
-from mucode.manifest import write_or_check_manifest
-from mucode.progress import progress_bar
-from mucode.records import Problem
-from mucode.sandbox import Sandbox
-from mucode.sandbox.limits import limits_from_options
-from mucode.search.metrics import SearchSummary, summarize
-from mucode.search.run import (
-    SEARCHES,
-    Scorer,
-    SearchConfig,
-    Searcher,
-    read_searches,
-    searches_left,
-)
+from mucode.runs.search import SUMMARY, SearchRun
+from mucode.search.metrics import SearchSummary
+from mucode.search.run import SEARCHES, SearchConfig, Searcher
 from mucode.terminal import fitted_table
-
-SUMMARY = "summary.json"
-
-
-class SearchRun(GenerationRun):
-    """Everything that defines a search run; stored in its manifest."""
-
-    search: SearchConfig
-    verifier: Path | None = None
-
-    @model_validator(mode="after")
-    def _verifier_when_needed(self) -> SearchRun:
-        if self.search.select.needs_verifier and self.verifier is None:
-            raise ValueError(f"--select {self.search.select.value} needs --verifier DIR")
-        return self
 
 
 def build_run(**options: object) -> SearchRun:
@@ -55,68 +22,6 @@ def build_run(**options: object) -> SearchRun:
         return SearchRun(**options)
     except ValidationError as e:
         raise invalid_options("search", e) from e
-
-
-def verifier_scorer(path: Path) -> Scorer:
-    """Scores from a saved verifier, one call at a time on one CPU thread, so scoring
-    does not oversubscribe the cores the engine's threads are spinning on."""
-    import torch
-
-    from mucode.verifier.model import Verifier
-
-    verifier = Verifier.load(path)
-    if verifier.model.device.type == "cpu":
-        torch.set_num_threads(1)
-    lock = threading.Lock()
-
-    def score(problem: Problem, codes: Sequence[str]) -> list[float]:
-        with lock:
-            return verifier.score([problem] * len(codes), codes)
-
-    return score
-
-
-def cache_namespace(generator: GeneratorConfig) -> str:
-    """What the cached answers depend on besides the request: backend and model."""
-    return f"{generator.backend}:{generator.model or 'default'}"
-
-
-def run(
-    config: SearchRun, out: Path, cache: Path | None = None
-) -> tuple[SearchSummary, Searcher | None, float]:
-    """Resolve problems, check the manifest, start engine, sandbox and verifier, search.
-
-    With ``cache``, answers are looked up in (and added to) that file first. A run with
-    nothing left to do starts nothing and returns no searcher.
-    """
-    problems = config.problems()
-    left = searches_left(problems, config.search.repeats, out)
-    write_or_check_manifest(out, config, work_left=left > 0)
-    searcher = None
-    started = time.perf_counter()
-    if left:
-        searcher = _search(config, problems, out, cache)
-    summary = summarize(read_searches(out / SEARCHES), config.search.turns, config.search.n)
-    (out / SUMMARY).write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
-    return summary, searcher, time.perf_counter() - started
-
-
-def _search(config: SearchRun, problems: list[Problem], out: Path, cache: Path | None) -> Searcher:
-    scorer = verifier_scorer(config.verifier) if config.verifier is not None else None
-    generator = make_generator(config.generator)
-    if cache is not None:
-        generator = CachedGenerator(generator, cache, cache_namespace(config.generator))
-    limits = limits_from_options(timeout_s=config.timeout_s)
-    try:
-        with Sandbox(workers=config.workers, limits=limits) as sandbox:
-            per_problem = recorded_limits(problems, sandbox, out)
-            searcher = Searcher(generator, sandbox, config.search, scorer)
-            title = f"search {config.search.select.value} {config.benchmark}"
-            with progress_bar(title, searcher.stats.rates) as progress:
-                searcher.run(problems, out, progress, per_problem)
-    finally:
-        generator.close()
-    return searcher
 
 
 def summary_table(summary: SearchSummary, config: SearchConfig) -> Table:
