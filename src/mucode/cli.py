@@ -39,6 +39,7 @@ from mucode.export import ExportFormat
 from mucode.result_formats import ResultsFormat
 from mucode.search.selectors import Selection
 from mucode.terminal import error_text
+from mucode.training.examples import Method as RelabelMethod
 from mucode.verifier.objective import LossName
 
 app = typer.Typer(
@@ -386,6 +387,82 @@ def verifier_eval(
     )
     if json_output:
         print(json.dumps(report.to_dict()))
+
+
+@app.command()
+def sft(
+    datasets: Annotated[list[Path], typer.Argument(help="SFT datasets: `mucode relabel` output directories or their sft.jsonl.")],
+    out: Annotated[Path, typer.Option(help="Output directory; resumed from its last checkpoint if it exists.")],
+    base: Annotated[str, typer.Option(help="'embedded' (the default GGUF, de-quantised once), a GGUF file, an HF directory or a hub id.")] = "embedded",
+    full: Annotated[bool, typer.Option("--full", help="Train every weight instead of a LoRA adapter.")] = False,
+    lora_r: Annotated[int, typer.Option(min=1, help="LoRA rank.")] = 16,
+    lora_alpha: Annotated[int, typer.Option(min=1, help="LoRA alpha.")] = 32,
+    epochs: Annotated[float, typer.Option(min=0.01, help="Passes over the dataset.")] = 1.0,
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows per step.")] = 4,
+    gradient_accumulation: Annotated[int, typer.Option(min=1, help="Steps per optimiser update.")] = 1,
+    lr: Annotated[float, typer.Option(min=0.0, help="Learning rate.")] = 1e-4,
+    max_length: Annotated[int, typer.Option(min=16, help="Rows with more tokens are left out (never cut).")] = 1024,
+    dtype: Annotated[str, typer.Option(help="auto (bfloat16 unless the GPU lacks it), bfloat16 or float32.")] = "auto",
+    save_steps: Annotated[int, typer.Option(min=1, help="Checkpoint every N steps.")] = 50,
+    seed: Seed = 0,
+) -> None:  # fmt: skip
+    """Fine-tune the generator on an SFT dataset (loss on the target answer only)."""
+    from mucode.commands import training as command
+    from mucode.training.sft import fine_tune
+
+    config = command.build_sft_config(
+        datasets=tuple(datasets), base=base, method="full" if full else "lora", lora_r=lora_r,
+        lora_alpha=lora_alpha, epochs=epochs, batch_size=batch_size,
+        gradient_accumulation=gradient_accumulation, learning_rate=lr, max_length=max_length,
+        dtype=dtype, save_steps=save_steps, seed=seed,
+    )  # fmt: skip
+    command.print_sft(console, fine_tune(config, out), str(out))
+
+
+@app.command()
+def train(
+    config: Annotated[Path | None, typer.Option("--config", help="A YAML file of settings (see the presets).")] = None,
+    preset: Annotated[str | None, typer.Option(help="A packaged config: tiny, cpu, gpu-1b, gpu-8b.")] = None,
+    overrides: Annotated[list[str] | None, typer.Option("--set", help="Override one setting, e.g. --set iterations=2 --set sft.epochs=1.")] = None,
+    out: Annotated[Path, typer.Option(help="Run directory; resumed where it stopped if it exists.")] = Path("runs/train"),
+) -> None:  # fmt: skip
+    """Expert iteration: rollouts, verifier, relabelling, fine-tuning and held-out evaluation."""
+    from mucode.training.config import load_config
+    from mucode.training.loop import run_training
+    from mucode.training.metrics import metrics_table
+
+    settings = load_config(config, preset, tuple(overrides or ()))
+    metrics = run_training(settings, out, lambda stage: console.rule(f"[bold]{stage}"))
+    console.print(metrics_table(metrics))
+    console.print(f"run: {out} (metrics.json, stages.json)", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def relabel(
+    rollout_dirs: Annotated[list[str], typer.Argument(help="`mucode rollout` directories; DIR@N marks one as expert iteration N's (default 0).", show_default=False)],
+    out: Annotated[Path, typer.Option(help="Dataset directory: sft.jsonl, summary.json, manifest.json.")],
+    verifier: Annotated[Path | None, typer.Option(help="Verifier directory (`mucode verifier train`); needed when the method weighs the verifier.")] = None,
+    method: Annotated[RelabelMethod, typer.Option(help="mucode, ov (oracle-only expert), lv (verifier-only expert), rft-lv, star, multi-star, or the authors' code's mucode-reference / multi-star-reference.")] = RelabelMethod.MUCODE,
+    beta_oracle: Annotated[float | None, typer.Option(min=0.0, help="β_O, the oracle's weight in the expert's score (default: the method's).")] = None,
+    beta_verifier: Annotated[float | None, typer.Option(min=0.0, help="β_L, the verifier's weight (default: the method's; 0: no verifier).")] = None,
+    k: Annotated[int | None, typer.Option("--k", min=1, help="Failed trajectories relabelled per problem (RFT-LV: trajectories kept) [3].")] = None,
+    drop_unsolved: Annotated[bool, typer.Option("--drop-unsolved", help="Leave out rows whose target y* fails the oracle.")] = False,
+    pool: Annotated[str | None, typer.Option(help="Expert candidates from 'all' iterations' rollouts of a problem, or each 'iteration''s alone.")] = None,
+    rft_target: Annotated[str | None, typer.Option(help="RFT rows: each state's own 'next' action, or the trajectory's 'final' code.")] = None,
+    iteration: Annotated[int, typer.Option(min=0, help="The expert iteration the dataset is for (stored in every row).")] = 0,
+    batch_size: ScoreBatch = 32,
+) -> None:  # fmt: skip
+    """Relabel rollouts with the local search expert into an SFT dataset (µCode, its ablations and baselines)."""
+    from mucode.commands import relabel as command
+
+    config = command.build_config(method=method, beta_oracle=beta_oracle, beta_verifier=beta_verifier,
+                                  k=k, keep_unsolved=not drop_unsolved, pool=pool,
+                                  rft_target=rft_target, iteration=iteration)  # fmt: skip
+    summary = command.run(config, rollout_dirs, verifier, out, batch_size)
+    if verifier is not None and not config.needs_verifier:
+        console.print(f"[yellow]--verifier not used: method {config.method} gives it no weight[/]")
+    console.print(command.summary_table(summary))
+    console.print(f"dataset: {out / 'sft.jsonl'}", highlight=False, markup=False, soft_wrap=True)
 
 
 def main() -> None:
