@@ -60,7 +60,11 @@ BaseUrl = Annotated[
     str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")
 ]
 Adapter = Annotated[
-    str | None, typer.Option(help="hf: a PEFT (LoRA) adapter directory or hub id on --model.")
+    str | None,
+    typer.Option(
+        help="hf: a PEFT (LoRA) adapter directory or hub id on --model; llamacpp: a GGUF LoRA "
+        "adapter file or a directory holding adapter.gguf."
+    ),
 ]
 Turns = Annotated[int, typer.Option(min=1, help="Maximum turns T.")]
 TopP = Annotated[float, typer.Option(min=0.0, max=1.0)]

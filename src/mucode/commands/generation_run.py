@@ -54,10 +54,10 @@ def generator_config(backend: str, model: str | None, base_url: str | None, engi
     """The backend's config from command-line options; options it cannot use are errors."""
     if base_url is not None and backend != "openai":
         raise ConfigError(f"--base-url is for --backend openai, not {backend}")
-    if adapter is not None and backend != "hf":
-        raise ConfigError(f"--adapter is for --backend hf, not {backend}")
+    if adapter is not None and backend not in ("hf", "llamacpp"):
+        raise ConfigError(f"--adapter is for --backend hf or llamacpp, not {backend}")
     if backend == "llamacpp":
-        return LlamaCppConfig(model=model, **engine)
+        return LlamaCppConfig(model=model, adapter=adapter, **engine)
     if model is None:
         raise ConfigError(f"--backend {backend} needs --model (a model name or directory)")
     if backend == "openai":

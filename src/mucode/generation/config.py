@@ -20,6 +20,12 @@ class LlamaCppConfig(BaseModel):
     cache_ram_mib: int = Field(
         8192, ge=-1, description="Host memory for past prompts' KV, MiB (0 = off, -1 = no limit)."
     )
+    adapter: str | None = Field(
+        None, description="GGUF LoRA adapter file, or a directory holding adapter.gguf."
+    )
+    adapter_scale: float = Field(
+        1.0, ge=0, description="Strength of the adapter on every request (0 = the base model)."
+    )
 
 
 class OpenAIConfig(BaseModel):
