@@ -65,17 +65,21 @@ class Evaluation(_Frozen):
     select: Selection = Selection.PT_LV
     temperature: float = Field(0.7, ge=0)
     max_tokens: int = Field(768, ge=1)
+    concurrency: int = Field(4, ge=1, description="Searches in flight (hf: 1 keeps it seeded).")
 
 
 class Schedule(_Frozen):
-    """How data and models carry over between iterations.
+    """How data and models carry over between iterations. The verifier always trains on every
+    rollout so far.
 
-    The paper's Algorithm 1: every rollout so far, relabelled by the newest expert, and a
-    fine-tune from the base model. The reference code: only the newest rollouts, and a
-    fine-tune that continues from the previous iteration's generator.
+    ``all`` is the paper's Algorithm 1: every rollout so far, relabelled by the newest expert.
+    ``accumulate`` is the reference code: each iteration relabels only its own rollouts, and
+    the generator trains on every iteration's dataset (old rows keep their old targets).
+    Both fine-tune from the base model; ``finetune_from: previous`` continues the previous
+    iteration's adapter instead.
     """
 
-    aggregate: Literal["all", "latest"] = "all"
+    aggregate: Literal["all", "accumulate"] = "all"
     finetune_from: Literal["base", "previous"] = "base"
 
 

@@ -1,9 +1,10 @@
 """Expert iteration (the paper's Algorithm 1) as one resumable run directory.
 
 Per iteration i: roll out the current generator on the training problems; train the
-verifier on the rollouts (all so far, or the newest); relabel them with the local search
-expert; fine-tune (from the base model, or from the previous generator); evaluate the new
-generator on the held-out problems. The base model is evaluated once first. Layout::
+verifier on every rollout so far; relabel rollouts with the local search expert (all so
+far, or only the newest, per ``schedule``); fine-tune from the base model (or continue the
+previous adapter); evaluate the new generator on the held-out problems. The base model is
+evaluated once first. Layout::
 
     RUN/manifest.json  stages.json  metrics.json
     RUN/base/eval/...
@@ -70,6 +71,7 @@ def run_training(config: TrainConfig, out: Path,
     write_or_check_manifest(out, config)
     log = StageLog.load(out)
     sources: list[tuple[Path, int]] = []  # (rollout dir, iteration), oldest first
+    datasets: list[Path] = []  # each iteration's SFT dataset
     finetuned: Path | None = None
     rows: list[dict[str, Any]] = []
     base_eval: dict[str, Any] | None = None
@@ -83,15 +85,17 @@ def run_training(config: TrainConfig, out: Path,
         sources += newest
         data = tuple(sources) if config.schedule.aggregate == "all" else tuple(newest)
         verifier_dir = it / "verifier"
-        log.run(step + "verifier", partial(stages.verifier, config, tuple(p for p, _ in data),
+        log.run(step + "verifier", partial(stages.verifier, config, tuple(p for p, _ in sources),
                                            verifier_dir), announce)  # fmt: skip
         if i == 0 and config.evaluation.problems:
             base_eval = log.run("base/eval", partial(stages.evaluate, config, None, verifier_dir,
                                                      out / "base" / "eval"), announce)  # fmt: skip
         relabelled = log.run(step + "relabel", partial(stages.relabel, config, data, verifier_dir,
                                                        i, it / "sft-data"), announce)  # fmt: skip
+        datasets.append(it / "sft-data")
+        train_on = tuple(datasets) if config.schedule.aggregate == "accumulate" else datasets[-1:]
         start = finetuned if config.schedule.finetune_from == "previous" else None
-        tuned = log.run(step + "sft", partial(stages.sft, config, it / "sft-data", start,
+        tuned = log.run(step + "sft", partial(stages.sft, config, tuple(train_on), start,
                                               it / "generator"), announce)  # fmt: skip
         finetuned = it / "generator"
         evaluation = None

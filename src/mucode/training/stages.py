@@ -74,10 +74,11 @@ def relabel(config: TrainConfig, rollouts: tuple[tuple[Path, int], ...], verifie
     return build_dataset(relabel_config, rollouts, scorer, out, str(verifier_dir))
 
 
-def sft(config: TrainConfig, dataset: Path, start: Path | None, out: Path) -> dict[str, Any]:
-    """Fine-tune from the base model (or, when ``start`` is given, from that generator)."""
+def sft(config: TrainConfig, datasets: tuple[Path, ...], start: Path | None,
+        out: Path) -> dict[str, Any]:  # fmt: skip
+    """Fine-tune from the base model (or, when ``start`` is given, continue that generator)."""
     base = config.generator.base if start is None else str(start)
-    return fine_tune(config.sft_config((dataset,), base), out)
+    return fine_tune(config.sft_config(datasets, base), out)
 
 
 def evaluate(config: TrainConfig, finetuned: Path | None, verifier_dir: Path,
@@ -89,9 +90,11 @@ def evaluate(config: TrainConfig, finetuned: Path | None, verifier_dir: Path,
     for problems in settings.problems:
         name = problems.benchmark + (f"-{problems.split}" if problems.split else "")
         greedy = SearchConfig(select=Selection.PT, n=1, turns=settings.turns,
+                              concurrency=settings.concurrency,
                               sampling=SamplingParams(max_tokens=settings.max_tokens,
                                                       seed=config.seed))  # fmt: skip
         best_of = SearchConfig(select=settings.select, n=settings.best_of, turns=settings.turns,
+                               concurrency=settings.concurrency,
                                sampling=SamplingParams(temperature=settings.temperature,
                                                        max_tokens=settings.max_tokens,
                                                        seed=config.seed))  # fmt: skip
