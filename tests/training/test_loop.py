@@ -134,3 +134,17 @@ def test_overrides_reach_nested_settings_and_bad_ones_name_the_stage():
         load_config(preset="huge")
     with pytest.raises(ConfigError, match="exactly one"):
         load_config()
+
+
+def test_each_iteration_samples_from_the_base_plus_the_newest_generator(tmp_path):
+    from mucode.training.stages import generator
+
+    cpu = load_config(preset="cpu")
+    assert generator(cpu, None).adapter is None
+    assert generator(cpu, tmp_path).adapter == str(tmp_path)
+    gpu = load_config(preset="gpu-1b")  # full fine-tuning: the new generator is the model
+    assert generator(gpu, tmp_path).model == str(tmp_path)
+    with pytest.raises(ConfigError, match="does not serve LoRA"):
+        generator(load_config(preset="gpu-1b", overrides=("sft.method=lora",)), tmp_path)
+    with pytest.raises(ConfigError, match="cannot serve a fully fine-tuned"):
+        generator(load_config(preset="cpu", overrides=("sft.method=full",)), tmp_path)

@@ -42,7 +42,10 @@ def generator(config: TrainConfig, finetuned: Path | None) -> GeneratorConfig:
     model = str(finetuned) if full else resolve_causal_lm(settings.base)
     if settings.backend == "hf":
         return HFConfig(model=model, adapter=adapter, batch_size=settings.parallel)
-    return VLLMConfig(model=model, adapter=adapter)
+    if adapter is not None:
+        raise ConfigError("the vllm backend does not serve LoRA adapters yet: use "
+                          "sft.method: full, or the hf backend")  # fmt: skip
+    return VLLMConfig(model=model)
 
 
 def rollout(config: TrainConfig, finetuned: Path | None, out: Path, seed: int) -> Path:
