@@ -425,13 +425,14 @@ def train(
     preset: Annotated[str | None, typer.Option(help="A packaged config: tiny, cpu, gpu-1b, gpu-8b.")] = None,
     overrides: Annotated[list[str] | None, typer.Option("--set", help="Override one setting, e.g. --set iterations=2 --set sft.epochs=1.")] = None,
     out: Annotated[Path, typer.Option(help="Run directory; resumed where it stopped if it exists.")] = Path("runs/train"),
+    data_dir: DataDir = None,
 ) -> None:  # fmt: skip
     """Expert iteration: rollouts, verifier, relabelling, fine-tuning and held-out evaluation."""
     from mucode.training.config import load_config
     from mucode.training.loop import run_training
     from mucode.training.metrics import metrics_table
 
-    settings = load_config(config, preset, tuple(overrides or ()))
+    settings = load_config(config, preset, tuple(overrides or ())).with_data_dir(data_dir)
     metrics = run_training(settings, out, lambda stage: console.rule(f"[bold]{stage}"))
     console.print(metrics_table(metrics))
     console.print(f"run: {out} (metrics.json, stages.json)", highlight=False, soft_wrap=True)

@@ -148,3 +148,10 @@ def test_each_iteration_samples_from_the_base_plus_the_newest_generator(tmp_path
         generator(load_config(preset="gpu-1b", overrides=("sft.method=lora",)), tmp_path)
     with pytest.raises(ConfigError, match="cannot serve a fully fine-tuned"):
         generator(load_config(preset="cpu", overrides=("sft.method=full",)), tmp_path)
+
+
+def test_a_data_dir_fills_every_problem_set_that_names_none(tmp_path):
+    config = load_config(preset="cpu", overrides=(f"problems.data_dir={tmp_path / 'mine'}",))
+    filled = config.with_data_dir(tmp_path)
+    assert filled.problems.data_dir == tmp_path / "mine"
+    assert [p.data_dir for p in filled.evaluation.problems] == [tmp_path, tmp_path]

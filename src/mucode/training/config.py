@@ -109,6 +109,21 @@ class TrainConfig(_Frozen):
         self.sft_config(_PLACEHOLDER, self.generator.base)
         return self
 
+    def with_data_dir(self, data_dir: Path | None) -> TrainConfig:
+        """The config with ``data_dir`` for every problem set that names none."""
+        if data_dir is None:
+            return self
+
+        def filled(problems: ProblemSet) -> ProblemSet:
+            if problems.data_dir is not None:
+                return problems
+            return problems.model_copy(update={"data_dir": data_dir})
+
+        evaluation = self.evaluation.model_copy(
+            update={"problems": tuple(map(filled, self.evaluation.problems))}
+        )
+        return self.model_copy(update={"problems": filled(self.problems), "evaluation": evaluation})
+
     def verifier_config(self, rollouts: tuple[Path, ...]) -> VerifierTrainConfig:
         """The verifier stage's settings for these rollouts."""
         return _stage(VerifierTrainConfig, "verifier", self.verifier, rollouts=rollouts,
