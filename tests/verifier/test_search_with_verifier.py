@@ -15,8 +15,8 @@ from typer.testing import CliRunner  # noqa: E402
 
 from mucode.benchmarks import format_prompt, load_problems  # noqa: E402
 from mucode.cli import app  # noqa: E402
-from mucode.commands import search as search_command  # noqa: E402
 from mucode.generation import ScriptedGenerator  # noqa: E402
+from mucode.runs import search as search_run  # noqa: E402
 from mucode.search.run import SEARCHES, read_searches  # noqa: E402
 from mucode.verifier.model import Verifier  # noqa: E402
 from mucode.verifier.train import VerifierTrainConfig, train_verifier  # noqa: E402
@@ -52,7 +52,7 @@ def test_lv_keeps_the_candidate_the_trained_verifier_scores_highest(
     verifier_dir, add_problem, tmp_path, monkeypatch
 ):
     answers = [f"```python\n{code}\n```" for code in CODES]
-    monkeypatch.setattr(search_command, "make_generator",
+    monkeypatch.setattr(search_run, "make_generator",
                         lambda _config: ScriptedGenerator(lambda _c, i: answers[i]))  # fmt: skip
     out = tmp_path / "run"
     threads = torch.get_num_threads()  # the scorer runs the verifier on one thread
