@@ -66,6 +66,7 @@ class Evaluation(_Frozen):
     temperature: float = Field(0.7, ge=0)
     max_tokens: int = Field(768, ge=1)
     concurrency: int = Field(4, ge=1, description="Searches in flight (hf: 1 keeps it seeded).")
+    base: bool = Field(True, description="Also evaluate the base model (once, before iteration 0).")
 
 
 class Schedule(_Frozen):

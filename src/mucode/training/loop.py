@@ -87,7 +87,7 @@ def run_training(config: TrainConfig, out: Path,
         verifier_dir = it / "verifier"
         log.run(step + "verifier", partial(stages.verifier, config, tuple(p for p, _ in sources),
                                            verifier_dir), announce)  # fmt: skip
-        if i == 0 and config.evaluation.problems:
+        if i == 0 and config.evaluation.problems and config.evaluation.base:
             base_eval = log.run("base/eval", partial(stages.evaluate, config, None, verifier_dir,
                                                      out / "base" / "eval"), announce)  # fmt: skip
         relabelled = log.run(step + "relabel", partial(stages.relabel, config, data, verifier_dir,
