@@ -145,7 +145,8 @@ class SftExample:
 
 
 def write_examples(path: Path, examples: Iterable[SftExample]) -> None:
-    """Write the rows to ``path`` atomically."""
+    """Write the rows to ``path`` atomically (its directory is made if missing)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     write_jsonl(path, (e.to_dict() for e in examples))
 
 
