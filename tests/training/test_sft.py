@@ -10,6 +10,7 @@ pytest.importorskip("trl")
 pytest.importorskip("peft")
 
 from mucode.errors import DatasetError
+from mucode.generation.tiny_model import tiny_model_dir
 from mucode.records import Message
 from mucode.training.examples import (
     LabelKind,
@@ -27,7 +28,6 @@ from mucode.training.sft import (
     load_tokenizer,
     prompt_completion_rows,
 )
-from mucode.training.tiny import tiny_model_dir
 
 STATE = (
     Message("user", "Write add(a, b)."),
@@ -78,8 +78,8 @@ def test_rows_longer_than_max_length_are_left_out_not_cut(tiny, tmp_path):
 
 def test_a_finished_run_is_returned_not_trained_again(tiny, tmp_path):
     write_examples(tmp_path / "sft.jsonl", [_example()])
-    config = SFTConfig(datasets=(tmp_path,), base=tiny, dtype="float32", lora_r=2, lora_alpha=4)
-    first = fine_tune(config, tmp_path / "run")
+    config = SFTConfig(datasets=(tmp_path,), base=tiny, dtype="bfloat16", lora_r=2, lora_alpha=4)
+    first = fine_tune(config, tmp_path / "run")  # bf16 as on the CPU preset
     stamp = (tmp_path / "run" / "adapter_model.safetensors").stat().st_mtime_ns
     assert fine_tune(config, tmp_path / "run") == first
     assert (tmp_path / "run" / "adapter_model.safetensors").stat().st_mtime_ns == stamp

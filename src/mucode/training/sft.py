@@ -26,9 +26,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mucode.errors import ConfigError, DatasetError
+from mucode.generation.causal_lm import EMBEDDED, resolve_causal_lm
 from mucode.manifest import write_or_check_manifest
 from mucode.optional import import_optional
-from mucode.training.base_model import EMBEDDED, resolve_causal_lm
 from mucode.training.examples import DATASET, read_examples
 from mucode.verifier.train import CHECKPOINTS, last_checkpoint
 
@@ -157,6 +157,7 @@ def trainer_arguments(config: SFTConfig, out: Path, dtype) -> Any:
         report_to=["tensorboard"] if tensorboard else "none",
         seed=config.seed, data_seed=config.seed,
         bf16=dtype == torch.bfloat16,
+        use_cpu=not torch.cuda.is_available(),  # transformers refuses bf16 on a CPU otherwise
         gradient_checkpointing=config.gradient_checkpointing,
         max_length=None,  # over-long rows were left out already
         completion_only_loss=True,
