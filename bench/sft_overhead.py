@@ -24,7 +24,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import SFTConfig as TRLConfig
 from trl import SFTTrainer
 
-from mucode.training.base_model import resolve_causal_lm
+from mucode.generation.causal_lm import resolve_causal_lm
 from mucode.training.examples import read_examples, write_examples
 from mucode.training.sft import LORA_MODULES, SFTConfig, fine_tune
 

@@ -1,4 +1,4 @@
-"""Base models for training: pass-through names, and GGUF files de-quantised once and cached."""
+"""Causal LMs for transformers: names passed through, GGUF files de-quantised once, cached."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from mucode.errors import ConfigError
-from mucode.generation import models
-from mucode.training import base_model
-from mucode.training.base_model import (
+from mucode.generation import causal_lm, models
+from mucode.generation.causal_lm import (
     EMBEDDED,
     SOURCE_RECORD,
     is_gguf_base,
@@ -89,7 +88,7 @@ def test_a_gguf_is_dequantised_once_and_the_copy_reused(tiny, cache, monkeypatch
     def must_not_rebuild(*_args):
         raise AssertionError("the cached copy was rebuilt")
 
-    monkeypatch.setattr(base_model, "_dequantise", must_not_rebuild)
+    monkeypatch.setattr(causal_lm, "_dequantise", must_not_rebuild)
     assert resolve_causal_lm(str(tiny["gguf"])) == copy
     assert [p.name for p in (cache / "hf").iterdir()] == [Path(copy).name]
 
@@ -104,7 +103,7 @@ def test_a_changed_gguf_or_a_half_written_copy_is_rebuilt(tiny, cache, tmp_path,
         (out / "config.json").write_text("{}")
         built.append(gguf)
 
-    monkeypatch.setattr(base_model, "_dequantise", fake_dequantise)
+    monkeypatch.setattr(causal_lm, "_dequantise", fake_dequantise)
     copy = Path(resolve_causal_lm(str(gguf_file)))
     (copy / SOURCE_RECORD).unlink()  # as if a copy had been left half-written
     assert resolve_causal_lm(str(gguf_file)) == str(copy) and len(built) == 2
@@ -120,16 +119,16 @@ def test_a_failed_build_leaves_nothing_behind(tiny, cache, monkeypatch):
         out.mkdir()
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(base_model, "_dequantise", failing)
+    monkeypatch.setattr(causal_lm, "_dequantise", failing)
     with pytest.raises(RuntimeError, match="out of memory"):
         resolve_causal_lm(str(tiny["gguf"]))
     assert list((cache / "hf").iterdir()) == []
 
 
 def test_embedded_means_the_default_gguf_and_is_keyed_by_its_known_hash(tiny, cache, monkeypatch):
-    monkeypatch.setattr(base_model, "resolve_model", lambda path=None: tiny["gguf"])
+    monkeypatch.setattr(causal_lm, "resolve_model", lambda path=None: tiny["gguf"])
     built = []
-    monkeypatch.setattr(base_model, "_dequantise",
+    monkeypatch.setattr(causal_lm, "_dequantise",
                         lambda _t, gguf, out: (out.mkdir(), built.append(gguf)))  # fmt: skip
     copy = Path(resolve_causal_lm(EMBEDDED))
     assert copy == cache / "hf" / "qwen2.5-coder-0.5b-instruct-q4_k_m" and built == [tiny["gguf"]]

@@ -1,5 +1,6 @@
-"""Where a causal LM to train comes from: an HF directory, a hub id, or a GGUF file (the
-embedded default among them), de-quantised once into a cached transformers copy.
+"""Where a transformers causal LM comes from (the generator to fine-tune, a verifier's
+backbone): an HF directory, a hub id, or a GGUF file (the embedded default among them),
+de-quantised once into a cached transformers copy.
 
 A copy lives in ``cache_dir()/hf/<key>``. It is built in a temporary directory beside it,
 its source record (``mucode-source.json``: the GGUF's size, sha256, transformers version)
@@ -24,8 +25,8 @@ from typing import Any
 from mucode.cache import cache_dir
 from mucode.errors import ConfigError
 from mucode.generation.models import DEFAULT_MODEL, resolve_model
+from mucode.generation.tiny_model import TINY, tiny_model_dir
 from mucode.optional import import_optional
-from mucode.training.tiny import TINY, tiny_model_dir
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def resolve_causal_lm(name: str) -> str:
     ``.gguf`` path is that file: both are de-quantised into a cached float32 copy on first
     use (the embedded model: about a minute, 2.5 GB). Any other name is an HF model directory
     or a hub id and is returned as it is; a missing local path is an error. ``tiny`` is a
-    tiny random chat model for smoke runs (``mucode.training.tiny``).
+    tiny random chat model for smoke runs (``mucode.generation.tiny_model``).
     """
     if name == TINY:
         return str(tiny_model_dir())

@@ -12,8 +12,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mucode.errors import ConfigError, validation_problems
+from mucode.generation.causal_lm import EMBEDDED
 from mucode.search.selectors import Selection
-from mucode.training.base_model import EMBEDDED
 from mucode.training.relabel import RelabelConfig
 from mucode.training.sft import SFTConfig
 from mucode.verifier.train import VerifierTrainConfig

@@ -12,13 +12,13 @@ from typing import Any
 
 from mucode.errors import ConfigError
 from mucode.generation.base import SamplingParams
+from mucode.generation.causal_lm import EMBEDDED, is_gguf_base, resolve_causal_lm
 from mucode.generation.config import GeneratorConfig, HFConfig, LlamaCppConfig, VLLMConfig
 from mucode.rollout import RolloutConfig
 from mucode.runs.rollout import RolloutRun, run_rollout
 from mucode.runs.search import SearchRun, run_search
 from mucode.search.run import SearchConfig
 from mucode.search.selectors import Selection
-from mucode.training.base_model import EMBEDDED, is_gguf_base, resolve_causal_lm
 from mucode.training.config import ProblemSet, TrainConfig
 from mucode.training.relabel import build_dataset
 from mucode.training.sft import fine_tune
