@@ -35,12 +35,12 @@ from itertools import islice
 from pathlib import Path
 
 from mucode.calibration import problem_limits
-from mucode.commands.rollout import RolloutRun
 from mucode.env import judge
 from mucode.jsonl import write_jsonl
 from mucode.manifest import MANIFEST, git_state, versions
 from mucode.records import Trajectory, Verdict
 from mucode.rollout import TRAJECTORIES, accuracy_by_turn, read_trajectories
+from mucode.runs.rollout import RolloutRun
 from mucode.sandbox import Sandbox
 from mucode.sandbox.limits import limits_from_options
 
