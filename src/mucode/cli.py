@@ -20,12 +20,16 @@ from mucode.cli_options import (
     CacheRam,
     Context,
     DataDir,
+    DraftMax,
     JsonOutput,
     Limit,
     MaxTokens,
     MemoryMb,
     Model,
+    NgramSize,
     Seed,
+    Speculative,
+    SpeculativeMethod,
     Split,
     Tasks,
     Threads,
@@ -145,6 +149,9 @@ def rollout(
     threads: Threads = None,
     context: Context = 4096,
     cache_ram: CacheRam = 8192,
+    speculative: Speculative = SpeculativeMethod.OFF,
+    draft_max: DraftMax = None,
+    ngram_size: NgramSize = None,
     out: Annotated[Path, typer.Option(help="Run directory; resumed if it exists.")] = Path("runs/rollout"),
     data_dir: DataDir = None,
     workers: Workers = None,
@@ -152,7 +159,7 @@ def rollout(
 ) -> None:  # fmt: skip
     """Roll out a generator on a benchmark with test feedback; print accuracy per turn."""
     from mucode.commands import rollout as command
-    from mucode.commands.generation_run import generator_config
+    from mucode.commands.generation_run import generator_config, speculation
     from mucode.generation import SamplingParams
     from mucode.rollout import RolloutConfig
     from mucode.runs.rollout import run_rollout
@@ -160,7 +167,8 @@ def rollout(
     config = command.build_run(
         benchmark=benchmark, split=split, limit=limit or None, data_dir=data_dir,
         tasks=_task_ids(tasks),
-        generator=generator_config(backend.value, model, base_url, _engine(parallel, threads, context, cache_ram), adapter),
+        generator=generator_config(backend.value, model, base_url, _engine(parallel, threads, context, cache_ram), adapter,
+                                   speculation(speculative.value, draft_max, ngram_size)),
         rollout=RolloutConfig(turns=turns, samples=samples, concurrency=parallel, sampling=SamplingParams(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)),
         timeout_s=timeout, workers=workers,
@@ -191,6 +199,9 @@ def search(
     threads: Threads = None,
     context: Context = 4096,
     cache_ram: CacheRam = 8192,
+    speculative: Speculative = SpeculativeMethod.OFF,
+    draft_max: DraftMax = None,
+    ngram_size: NgramSize = None,
     out: Annotated[Path, typer.Option(help="Run directory; resumed if it exists.")] = Path("runs/search"),
     cache: Annotated[Path | None, typer.Option(help="Answer cache (JSONL) shared by runs: the same request and seed are generated once.")] = None,
     data_dir: DataDir = None,
@@ -199,7 +210,7 @@ def search(
 ) -> None:  # fmt: skip
     """Multi-turn Best-of-N: N candidates per turn, keep one, feed back its public-test result."""
     from mucode.commands import search as command
-    from mucode.commands.generation_run import generator_config
+    from mucode.commands.generation_run import generator_config, speculation
     from mucode.generation import SamplingParams
     from mucode.runs.search import run_search
     from mucode.search.run import SearchConfig
@@ -211,7 +222,8 @@ def search(
     config = command.build_run(
         benchmark=benchmark, split=split, limit=limit or None, data_dir=data_dir,
         tasks=_task_ids(tasks),
-        generator=generator_config(backend.value, model, base_url, _engine(parallel, threads, context, cache_ram), adapter),
+        generator=generator_config(backend.value, model, base_url, _engine(parallel, threads, context, cache_ram), adapter,
+                                   speculation(speculative.value, draft_max, ngram_size)),
         search=SearchConfig(select=select, n=n, turns=turns, repeats=repeats, concurrency=parallel,
                             sampling=SamplingParams(temperature=temperature, top_p=top_p,
                                                     max_tokens=max_tokens, seed=seed)),

@@ -85,3 +85,33 @@ CacheRam = Annotated[
 Context = Annotated[
     int, typer.Option(min=256, help="llamacpp: context window per slot, in tokens.")
 ]
+
+
+class SpeculativeMethod(str, Enum):
+    """Speculative decoding from the command line."""
+
+    OFF = "off"
+    NGRAM = "ngram"
+
+
+Speculative = Annotated[
+    SpeculativeMethod,
+    typer.Option(
+        help="llamacpp, vllm: 'ngram' drafts tokens by looking the last n-gram up in the "
+        "conversation (prompt lookup; the model checks each draft), 'off' does not."
+    ),
+]
+DraftMax = Annotated[
+    int | None,
+    typer.Option(
+        min=1, max=256, help="With --speculative ngram: most tokens drafted per step [8]."
+    ),
+]
+NgramSize = Annotated[
+    int | None,
+    typer.Option(
+        min=1, max=64,
+        help="With --speculative ngram: tokens matched against the conversation to find a "
+        "draft [4].",
+    ),
+]  # fmt: skip

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mucode.benchmarks import load_problems
 from mucode.calibration import ProblemLimits, problem_limits
-from mucode.errors import ConfigError
+from mucode.errors import ConfigError, validation_problems
 from mucode.generation.config import (
     GeneratorConfig,
     HFConfig,
     LlamaCppConfig,
     OpenAIConfig,
+    Speculation,
     VLLMConfig,
+    llamacpp_speculation_problem,
 )
 from mucode.manifest import record_in_manifest
 from mucode.records import Problem
@@ -49,15 +51,27 @@ def recorded_limits(problems: list[Problem], sandbox: Sandbox, run_dir: Path) ->
     return limits
 
 
+def speculation(method: str, draft_max: int | None, ngram_size: int | None) -> Speculation:
+    """Speculative decoding as ``--speculative``, ``--draft-max`` and ``--ngram-size`` ask."""
+    try:
+        return Speculation(method=method, draft_max=draft_max, ngram_size=ngram_size)
+    except ValidationError as e:
+        problems = validation_problems(e).replace("value: Value error, ", "")
+        raise ConfigError(f"--speculative {method}: {problems}") from e
+
+
 def generator_config(backend: str, model: str | None, base_url: str | None, engine: dict,
-                     adapter: str | None = None) -> GeneratorConfig:  # fmt: skip
+                     adapter: str | None = None,
+                     speculative: Speculation | None = None) -> GeneratorConfig:  # fmt: skip
     """The backend's config from command-line options; options it cannot use are errors."""
+    speculative = speculative or Speculation()
     if base_url is not None and backend != "openai":
         raise ConfigError(f"--base-url is for --backend openai, not {backend}")
     if adapter is not None and backend not in ("hf", "llamacpp"):
         raise ConfigError(f"--adapter is for --backend hf or llamacpp, not {backend}")
+    _check_speculation(backend, speculative)
     if backend == "llamacpp":
-        return LlamaCppConfig(model=model, adapter=adapter, **engine)
+        return LlamaCppConfig(model=model, adapter=adapter, speculative=speculative, **engine)
     if model is None:
         raise ConfigError(f"--backend {backend} needs --model (a model name or directory)")
     if backend == "openai":
@@ -66,4 +80,17 @@ def generator_config(backend: str, model: str | None, base_url: str | None, engi
         return OpenAIConfig(base_url=base_url, model=model)
     if backend == "hf":
         return HFConfig(model=model, adapter=adapter)
-    return VLLMConfig(model=model)
+    return VLLMConfig(model=model, speculative=speculative)
+
+
+def _check_speculation(backend: str, speculative: Speculation) -> None:
+    if speculative.on and backend == "openai":
+        raise ConfigError("--speculative is for --backend llamacpp or vllm; an OpenAI-"
+                          "compatible server speculates as it was started (e.g. vllm "
+                          "serve --speculative-config, llama-server --spec-type "
+                          "ngram-simple)")  # fmt: skip
+    if speculative.on and backend == "hf":
+        raise ConfigError("--speculative is for --backend llamacpp or vllm, not hf")
+    problem = llamacpp_speculation_problem(speculative) if backend == "llamacpp" else None
+    if problem is not None:
+        raise ConfigError(f"--speculative {speculative.method}: {problem}")

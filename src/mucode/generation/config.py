@@ -2,9 +2,68 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DRAFT_MAX = 8
+NGRAM_SIZE = 4
+
+
+class Speculation(BaseModel):
+    """Draft-free speculative decoding: the engine looks the last ``ngram_size`` tokens up in
+    the conversation so far (prompt and answer) and, where they occurred before, proposes the
+    tokens that followed as a draft, which the model checks in one batched pass. A repair turn
+    mostly rewrites the previous code, so most of its tokens can be drafted this way.
+
+    Greedy answers stay the model's own answers (a draft token is kept only where the model
+    would have chosen it); the engines' batched pass can still round differently from the
+    one-token pass, so near-ties may resolve differently. The sizes are provisional defaults,
+    to be settled by ``bench/speculative.py``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: Literal["off", "ngram"] = Field(
+        "off", description="'ngram': prompt-lookup drafts from the conversation; 'off': none."
+    )
+    draft_max: int | None = Field(
+        None, ge=1, le=256, description=f"Most tokens drafted per step [{DRAFT_MAX} with ngram]."
+    )
+    ngram_size: int | None = Field(
+        None, ge=1, le=64,
+        description=f"Tokens matched against the conversation to find a draft [{NGRAM_SIZE}].",
+    )  # fmt: skip
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sizes_for_the_method(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        given = {k: v for k, v in data.items() if v is not None}
+        sizes = sorted({"draft_max", "ngram_size"} & given.keys())
+        if given.get("method", "off") == "off" and sizes:
+            raise ValueError(f"{' and '.join(sizes)} set while speculation is off; set "
+                             "method: ngram (--speculative ngram) or leave them out")  # fmt: skip
+        if given.get("method") == "ngram":
+            given = {"draft_max": DRAFT_MAX, "ngram_size": NGRAM_SIZE, **given}
+        return given
+
+    @property
+    def on(self) -> bool:
+        """Whether the engine drafts at all."""
+        return self.method != "off"
+
+
+def llamacpp_speculation_problem(speculation: Speculation) -> str | None:
+    """Why llama.cpp cannot use ``speculation`` as asked, or None: its n-gram lookup never
+    proposes a draft shorter than the n-gram, so ``draft_max < ngram_size`` drafts nothing."""
+    draft_max, ngram_size = speculation.draft_max or 0, speculation.ngram_size or 0
+    if speculation.on and draft_max < ngram_size:
+        return (f"draft_max ({draft_max}) is below ngram_size ({ngram_size}): llama.cpp's "
+                "n-gram lookup would never draft; raise draft_max (--draft-max) or lower "
+                "ngram_size (--ngram-size)")  # fmt: skip
+    return None
 
 
 class LlamaCppConfig(BaseModel):
@@ -26,6 +85,14 @@ class LlamaCppConfig(BaseModel):
     adapter_scale: float = Field(
         1.0, ge=0, description="Strength of the adapter on every request (0 = the base model)."
     )
+    speculative: Speculation = Field(default_factory=Speculation)
+
+    @model_validator(mode="after")
+    def _speculation_usable(self) -> LlamaCppConfig:
+        problem = llamacpp_speculation_problem(self.speculative)
+        if problem is not None:
+            raise ValueError(f"speculative: {problem}")
+        return self
 
 
 class OpenAIConfig(BaseModel):
@@ -52,6 +119,7 @@ class VLLMConfig(BaseModel):
     tensor_parallel: int = Field(1, ge=1, description="GPUs per model replica.")
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
     max_model_len: int | None = Field(None, ge=256, description="Context length cap.")
+    speculative: Speculation = Field(default_factory=Speculation)
 
 
 class HFConfig(BaseModel):

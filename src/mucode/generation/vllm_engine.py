@@ -4,9 +4,10 @@ error naming the extra to install."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from mucode.generation.base import SamplingParams, expand_requests, regroup
-from mucode.generation.config import VLLMConfig
+from mucode.generation.config import Speculation, VLLMConfig
 from mucode.optional import import_optional
 from mucode.records import Completion, Message
 
@@ -20,11 +21,13 @@ class VLLMGenerator:
             "pip install vllm (see vLLM's install guide for your CUDA version)",
         )  # fmt: skip
         self._vllm = vllm
+        speculative = speculative_config(config.speculative)
         self._llm = vllm.LLM(
             model=config.model,
             tensor_parallel_size=config.tensor_parallel,
             gpu_memory_utilization=config.gpu_memory_utilization,
             max_model_len=config.max_model_len,
+            **({"speculative_config": speculative} if speculative else {}),
         )
 
     def generate(
@@ -59,3 +62,18 @@ class VLLMGenerator:
     def close(self) -> None:
         """Drop the engine (frees GPU memory when nothing else holds it)."""
         del self._llm
+
+
+def speculative_config(speculation: Speculation) -> dict[str, Any] | None:
+    """vLLM's ``speculative_config`` for ``speculation`` (None when off): its n-gram proposer
+    (prompt lookup), drafting up to ``draft_max`` tokens after a match of exactly
+    ``ngram_size`` tokens (vLLM's lookup window, min = max, so both engines match the same
+    n-gram)."""
+    if not speculation.on:
+        return None
+    return {
+        "method": "ngram",
+        "num_speculative_tokens": speculation.draft_max,
+        "prompt_lookup_max": speculation.ngram_size,
+        "prompt_lookup_min": speculation.ngram_size,
+    }

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from mucode.errors import ConfigError, validation_problems
 from mucode.generation.causal_lm import EMBEDDED
+from mucode.generation.config import Speculation, llamacpp_speculation_problem
 from mucode.search.selectors import Selection
 from mucode.training.relabel import RelabelConfig
 from mucode.training.sft import SFTConfig
@@ -44,6 +45,18 @@ class GeneratorSettings(_Frozen):
     parallel: int = Field(4, ge=1, description="llamacpp: slots; hf: batch size.")
     threads: int | None = Field(None, ge=1, description="llamacpp: CPU threads.")
     context: int = Field(4096, ge=256, description="llamacpp: context per slot.")
+    speculative: Speculation = Field(
+        default_factory=Speculation, description="llamacpp, vllm: n-gram speculative decoding."
+    )
+
+    @model_validator(mode="after")
+    def _speculation_fits_the_backend(self) -> GeneratorSettings:
+        if self.speculative.on and self.backend == "hf":
+            raise ValueError("speculative: the hf backend does not speculate; use llamacpp or vllm")
+        problem = llamacpp_speculation_problem(self.speculative)
+        if self.backend == "llamacpp" and problem is not None:
+            raise ValueError(f"speculative: {problem}")
+        return self
 
 
 class Sampling(_Frozen):

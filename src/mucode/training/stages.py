@@ -38,14 +38,15 @@ def generator(config: TrainConfig, finetuned: Path | None) -> GeneratorConfig:
             raise ConfigError(f"the llamacpp backend needs a GGUF base, not {settings.base!r}")
         model = None if settings.base == EMBEDDED else settings.base
         return LlamaCppConfig(model=model, adapter=adapter, parallel=settings.parallel,
-                              threads=settings.threads, context=settings.context)  # fmt: skip
+                              threads=settings.threads, context=settings.context,
+                              speculative=settings.speculative)  # fmt: skip
     model = str(finetuned) if full else resolve_causal_lm(settings.base)
     if settings.backend == "hf":
         return HFConfig(model=model, adapter=adapter, batch_size=settings.parallel)
     if adapter is not None:
         raise ConfigError("the vllm backend does not serve LoRA adapters yet: use "
                           "sft.method: full, or the hf backend")  # fmt: skip
-    return VLLMConfig(model=model)
+    return VLLMConfig(model=model, speculative=settings.speculative)
 
 
 def rollout(config: TrainConfig, finetuned: Path | None, out: Path, seed: int) -> Path:
