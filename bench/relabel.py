@@ -1,6 +1,10 @@
-"""Judge a rollout run's stored code again with today's sandbox; write the run with new verdicts.
+"""Judge a run's stored code again with today's sandbox; write the run with new verdicts.
 
     MUCODE_DATA_DIR=/work/shared/data python bench/relabel.py RUN_DIR --out NEW_DIR
+
+RUN_DIR is a rollout run, or a search run: then its kept candidates, one trajectory per
+search (the path the search took), are what is judged, and the accuracy after each turn is
+the search's own (for rules whose choice no verdict decides: rand, lv, and N = 1).
 
 Every turn's code is judged as the rollout judged it: `env.judge`, so the public tests (the
 feedback and the stopping rule) and the oracle, public + private tests (the label), in a
@@ -35,20 +39,23 @@ from itertools import islice
 from pathlib import Path
 
 from mucode.calibration import problem_limits
+from mucode.commands.generation_run import GenerationRun
 from mucode.env import judge
 from mucode.jsonl import write_jsonl
 from mucode.manifest import MANIFEST, git_state, versions
 from mucode.records import Trajectory, Verdict
 from mucode.rollout import TRAJECTORIES, accuracy_by_turn, read_trajectories
 from mucode.runs.rollout import RolloutRun
+from mucode.runs.search import SearchRun
 from mucode.sandbox import Sandbox
 from mucode.sandbox.limits import limits_from_options
+from mucode.search.run import SEARCHES, read_searches
 
 KINDS = ("passed -> not passed", "not passed -> passed", "other status change")
 SIDES = ("oracle", "public")
 
 
-def relabel(trajectories: list[Trajectory], config: RolloutRun, data_dir: Path | None):
+def relabel(trajectories: list[Trajectory], config: GenerationRun, data_dir: Path | None):
     """The trajectories with every turn judged again, and the per-problem limits used."""
     problems = {p.task_id: p for p in config.model_copy(update={"data_dir": data_dir}).problems()}
     programs = [(problems[t.task_id], turn.code) for t in trajectories for turn in t.turns]
@@ -123,6 +130,16 @@ def _print_changes(title: str, side: str, by_kind: dict[str, list]) -> None:
                   f"| {new.status}: {_last_line(new)} |")  # fmt: skip
 
 
+def _read_run(run_dir: Path, recorded: dict) -> tuple[GenerationRun, int, list[Trajectory]]:
+    """The run's config, its horizon T, and its trajectories (a search: its kept paths)."""
+    if (run_dir / SEARCHES).exists():
+        search = SearchRun.model_validate(recorded)
+        kept = [episode.kept_path() for episode in read_searches(run_dir / SEARCHES)]
+        return search, search.search.turns, kept
+    rollout = RolloutRun.model_validate(recorded)
+    return rollout, rollout.rollout.turns, read_trajectories(run_dir / TRAJECTORIES)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path)
@@ -134,9 +151,7 @@ def main() -> None:
     if args.out.resolve() == args.run_dir.resolve():
         raise SystemExit("--out must be a new directory, not the run itself")
     manifest = json.loads((args.run_dir / MANIFEST).read_text())
-    config = RolloutRun.model_validate(manifest["config"])
-    horizon = config.rollout.turns
-    old = read_trajectories(args.run_dir / TRAJECTORIES)
+    config, horizon, old = _read_run(args.run_dir, manifest["config"])
     data_dir = args.data_dir or (None if os.environ.get("MUCODE_DATA_DIR") else config.data_dir)
     new, limits = relabel(old, config, data_dir)
     found = changes(old, new, horizon)
