@@ -414,7 +414,7 @@ def sft(
     gradient_accumulation: Annotated[int, typer.Option(min=1, help="Steps per optimiser update.")] = 1,
     lr: Annotated[float, typer.Option(min=0.0, help="Learning rate.")] = 1e-4,
     max_length: Annotated[int, typer.Option(min=16, help="Rows with more tokens are left out (never cut).")] = 1024,
-    dtype: Annotated[str, typer.Option(help="auto (bfloat16 unless the GPU lacks it), bfloat16 or float32.")] = "auto",
+    dtype: Annotated[str, typer.Option(help="auto (bfloat16 where the GPU or CPU computes it natively, else float32), bfloat16 or float32.")] = "auto",
     save_steps: Annotated[int, typer.Option(min=1, help="Checkpoint every N steps.")] = 50,
     seed: Seed = 0,
 ) -> None:  # fmt: skip

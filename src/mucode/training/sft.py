@@ -100,13 +100,23 @@ def fits(tokenizer, rows: list[dict], max_length: int) -> tuple[list[dict], int]
 
 
 def torch_dtype(name: str):
-    """The training dtype: ``auto`` is bfloat16 unless the GPU cannot do it."""
+    """The training dtype. ``auto`` is bfloat16 where the hardware computes it natively (a GPU
+    with bf16, a CPU with AVX512-BF16/AMX) and float32 elsewhere: on an AVX2-only CPU a bf16
+    linear layer's forward and backward measured 40x slower than float32."""
     import torch
 
-    if name == "auto":
-        gpu_without_bf16 = torch.cuda.is_available() and not torch.cuda.is_bf16_supported()
-        name = "float32" if gpu_without_bf16 else "bfloat16"
-    return getattr(torch, name)
+    if name != "auto":
+        return getattr(torch, name)
+    if torch.cuda.is_available():
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
+    return torch.bfloat16 if _cpu_computes_bf16(torch) else torch.float32
+
+
+def _cpu_computes_bf16(torch) -> bool:
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a torch build without oneDNN
+        return False
 
 
 def load_base(config: SFTConfig, path: str):
