@@ -140,3 +140,26 @@ def sharpen_tiny_model(path: Path, scale: float = 40.0) -> Path:
         model.lm_head.weight.mul_(keep * scale)
     model.save_pretrained(path)
     return path
+
+
+def save_tiny_bert(path: Path, seed: int = 0) -> Path:
+    """Write a WordPiece tokenizer and a random 2-layer BertModel to ``path``: an encoder
+    laid out like all-MiniLM-L6-v2, in well under a second."""
+    import string
+
+    import torch
+    import transformers
+
+    path.mkdir(parents=True, exist_ok=True)
+    words = ["def", "return", "add", "sub", "python", "solve", "mbpp"]
+    pieces = [*string.printable.strip(), *(f"##{c}" for c in string.ascii_lowercase), *words]
+    vocab = dict.fromkeys(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *pieces])
+    tokenizer = transformers.BertTokenizerFast(vocab={token: i for i, token in enumerate(vocab)})
+    tokenizer.save_pretrained(path)
+    config = transformers.BertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=2, max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id,
+    )  # fmt: skip
+    torch.manual_seed(seed)
+    transformers.BertModel(config).save_pretrained(path)
+    return path

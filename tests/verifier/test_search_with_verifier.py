@@ -35,13 +35,15 @@ def add_problem():
 
 @pytest.fixture(scope="module")
 def verifier_dir(add_problem, backbone, tmp_path_factory):
-    """Trained on the search's own prompt and codes, labelled by the oracle."""
+    """Trained on the search's own prompt and codes, labelled by the oracle: a causal-LM
+    backbone, so LoRA, bfloat16 and the chat input (whose frame takes 12 tokens here; the
+    codes differ only at their end, so 64 tokens keep them apart)."""
     turns = [(CODES[0], FAIL), (CODES[1], FAIL), (CODES[2], PASS)]
     episode = trajectory(add_problem.task_id, 0, turns, benchmark="humaneval",
                          prompt=format_prompt(add_problem))  # fmt: skip
     rollout = write_rollout(tmp_path_factory.mktemp("rollout"), [episode])
     config = VerifierTrainConfig(rollouts=(rollout,), base=str(backbone), loss="bce+bt",
-                                 epochs=20, batch_size=5, learning_rate=1e-2, max_length=32,
+                                 epochs=20, batch_size=5, learning_rate=1e-2, max_length=64,
                                  validation_fraction=0, seed=1)  # fmt: skip
     out = tmp_path_factory.mktemp("verifier")
     train_verifier(config, out)

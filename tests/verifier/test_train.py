@@ -36,15 +36,15 @@ def config(rollout, backbone, **overrides):
 
 def test_training_lowers_the_loss_and_separates_an_easy_set(easy_rollout, backbone, tmp_path):
     problems = load_problem_codes([easy_rollout])
-    tokenizer = load_tokenizer(str(backbone))
-    transformers.set_seed(3)
-    untrained = Verifier(prepare_model(transformers.AutoModelForSequenceClassification
-                                       .from_pretrained(str(backbone), num_labels=1),
-                                       tokenizer), tokenizer, 64, {})  # fmt: skip
-    before = mean_bt_loss(untrained, problems)
-
     metadata = train_verifier(config(easy_rollout, backbone), tmp_path / "v")
     trained = Verifier.load(tmp_path / "v", device="cpu")
+    tokenizer = load_tokenizer(str(backbone))
+    transformers.set_seed(3)
+    classifier = transformers.AutoModelForSequenceClassification
+    layout = {key: metadata[key] for key in ("input", "dtype")}  # as trained: chat, bfloat16
+    model = classifier.from_pretrained(str(backbone), num_labels=1)
+    untrained = Verifier(prepare_model(model, tokenizer, metadata["dtype"]), tokenizer, 64, layout)
+    before = mean_bt_loss(untrained, problems)
     assert mean_bt_loss(trained, problems) < 0.5 * before
     metrics = metadata["validation_metrics"]
     assert len(metadata["data"]["validation_problems"]) == 2

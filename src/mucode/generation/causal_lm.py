@@ -74,6 +74,20 @@ def resolve_causal_lm(name: str) -> str:
     return name
 
 
+def bf16_is_native() -> bool:
+    """Whether this machine computes bfloat16 natively: a GPU that supports it, or a CPU with
+    AVX512-BF16/AMX (oneDNN says). On an AVX2-only CPU a bf16 linear layer's forward and
+    backward measured 40-50x slower than float32, so callers choosing a dtype should ask."""
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.is_bf16_supported()
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a torch build without oneDNN
+        return False
+
+
 def gguf_source(name: str) -> GGUFSource:
     """The GGUF behind ``name`` (``embedded`` or a file path) and where its copy belongs."""
     root = cache_dir() / "hf"

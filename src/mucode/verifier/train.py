@@ -13,14 +13,14 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from mucode.errors import DatasetError
 from mucode.manifest import write_or_check_manifest
 from mucode.optional import import_optional
-from mucode.verifier.backbones import MINILM, resolve_backbone
+from mucode.verifier.backbones import MINILM, Backbone, inspect_backbone
 from mucode.verifier.data import (
     ProblemCodes,
     load_problem_codes,
@@ -29,6 +29,7 @@ from mucode.verifier.data import (
     split_by_problem,
 )
 from mucode.verifier.evaluation import report, score_problems
+from mucode.verifier.inputs import make_encoder
 from mucode.verifier.model import INSTALL, METADATA, Verifier, load_tokenizer, prepare_model
 from mucode.verifier.objective import ROW_KEYS, LossName
 
@@ -37,7 +38,13 @@ ATTENTION_DROPOUT_KEYS = ("attention_probs_dropout_prob", "attention_dropout")  
 
 
 class VerifierTrainConfig(BaseModel):
-    """Everything that defines a verifier training run; stored in its manifest."""
+    """Everything that defines a verifier training run; stored in its manifest.
+
+    ``lora_r`` None: LoRA of rank ``CAUSAL_LORA_R`` for a causal-LM backbone, full
+    training (0) for an encoder; the manifest records the rank chosen. ``dtype`` auto:
+    bfloat16 for a causal LM where the hardware computes it natively (the head stays
+    float32), else float32; ``verifier.json`` records the one used.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -54,7 +61,8 @@ class VerifierTrainConfig(BaseModel):
     epochs: float = Field(2.0, gt=0)
     batch_size: int = Field(16, ge=1)
     learning_rate: float = Field(3e-5, gt=0)
-    lora_r: int = Field(0, ge=0)
+    lora_r: int | None = Field(None, ge=0)
+    dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     save_steps: int = Field(200, ge=1)
     best_of: tuple[int, ...] = (1, 2, 4, 5, 8)
     seed: int = 0
@@ -115,25 +123,27 @@ def _training_arguments(config: VerifierTrainConfig, out: Path, has_validation: 
     )  # fmt: skip
 
 
-def _attention_dropout(path: str, probability: float) -> dict[str, float]:
+def _attention_dropout(backbone: Backbone, probability: float) -> dict[str, float]:
     """Config overrides that set the backbone's attention dropout, whatever its name.
 
     Dropout on attention probabilities is what makes a BERT-style step slow on the CPU
     (MiniLM: 7-9 s instead of 4.5 s for 16 x 384 tokens); Llama and Qwen ship with 0.
     """
-    transformers = import_optional("transformers", "verifier training", INSTALL)
-    backbone_config = transformers.AutoConfig.from_pretrained(path)
-    return {key: probability for key in ATTENTION_DROPOUT_KEYS if hasattr(backbone_config, key)}
+    return {key: probability for key in ATTENTION_DROPOUT_KEYS if hasattr(backbone.config, key)}
 
 
-def _backbone(config: VerifierTrainConfig, tokenizer):
+def _backbone(config: VerifierTrainConfig, backbone: Backbone, tokenizer, dtype: str):
+    """The one-logit classifier on ``backbone``; with ``lora_r``, LoRA on every linear layer
+    of the backbone and the head trained whole (PEFT's ``modules_to_save`` for SEQ_CLS)."""
+    import torch
+
     transformers = import_optional("transformers", "verifier training", INSTALL)
     transformers.set_seed(config.seed)
-    path = resolve_backbone(config.base)
     model = transformers.AutoModelForSequenceClassification.from_pretrained(
-        path, num_labels=1, **_attention_dropout(path, config.attention_dropout)
-    )
-    model = prepare_model(model, tokenizer)
+        backbone.path, num_labels=1, dtype=getattr(torch, dtype),
+        **_attention_dropout(backbone, config.attention_dropout),
+    )  # fmt: skip
+    model = prepare_model(model, tokenizer, dtype)
     if config.lora_r:
         peft = import_optional("peft", "LoRA verifier training", INSTALL)
         lora = peft.LoraConfig(task_type=peft.TaskType.SEQ_CLS, r=config.lora_r,
@@ -166,20 +176,27 @@ def train_verifier(config: VerifierTrainConfig, out: Path) -> dict[str, Any]:
     """
     out = Path(out)
     if (out / METADATA).exists():
+        metadata = json.loads((out / METADATA).read_text())
+        if config.lora_r is None:  # the rank it chose, as the manifest recorded it
+            config = config.model_copy(update={"lora_r": metadata["lora_r"]})
         write_or_check_manifest(out, config)  # same settings only
-        return json.loads((out / METADATA).read_text())
+        return metadata
     data = training_data(config)  # bad data fails here: before the manifest and slow imports
+    backbone = inspect_backbone(config.base)
+    config = config.model_copy(update={"lora_r": backbone.lora_r(config.lora_r)})
     write_or_check_manifest(out, config)
     from mucode.verifier.trainer import VerifierCollator, VerifierTrainer
 
-    tokenizer = load_tokenizer(resolve_backbone(config.base))
-    model = _backbone(config, tokenizer)
+    dtype = backbone.dtype(config.dtype)
+    tokenizer = load_tokenizer(backbone.path)
+    encoder = make_encoder(backbone.input_format, tokenizer, config.max_length)  # sets the pad
+    model = _backbone(config, backbone, tokenizer, dtype)
     trainer = VerifierTrainer(
         model=model,
         args=_training_arguments(config, out, bool(data.validation)),
         train_dataset=data.train,
         eval_dataset=data.validation or None,
-        data_collator=VerifierCollator(tokenizer, config.max_length),
+        data_collator=VerifierCollator(encoder),
         processing_class=tokenizer,
         loss_weights=(config.bce_weight, config.bt_weight),
         score_penalty=config.score_penalty,
@@ -188,7 +205,8 @@ def train_verifier(config: VerifierTrainConfig, out: Path) -> dict[str, Any]:
     resume_from = last_checkpoint(out)
     result = trainer.train(resume_from_checkpoint=resume_from)
     model = trainer.model.merge_and_unload() if config.lora_r else trainer.model
-    verifier = Verifier(model, tokenizer, config.max_length, {})
+    layout = {"input": backbone.input_format.value, "dtype": dtype}
+    verifier = Verifier(model, tokenizer, config.max_length, layout)
     metrics = None
     if data.validation_problems:
         scored = score_problems(verifier.score_texts, data.validation_problems)
@@ -200,16 +218,16 @@ def train_verifier(config: VerifierTrainConfig, out: Path) -> dict[str, Any]:
         "resumed_from": resume_from,
         "seed": config.seed,
     }
-    verifier.metadata = _metadata(config, data, metrics, training)
+    verifier.metadata = {**_metadata(config, backbone, data, metrics, training), **layout}
     verifier.save(out)
     return verifier.metadata
 
 
-def _metadata(config: VerifierTrainConfig, data: TrainingData, metrics: dict | None,
-              training: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+def _metadata(config: VerifierTrainConfig, backbone: Backbone, data: TrainingData,
+              metrics: dict | None, training: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
     return {
         "backbone": config.base,
-        "backbone_path": resolve_backbone(config.base),
+        "backbone_path": backbone.path,
         "loss": config.loss.value,
         "loss_weights": {"bce": config.bce_weight, "bt": config.bt_weight},
         "score_penalty": config.score_penalty,

@@ -4,7 +4,7 @@ checkpoints, accelerate/DeepSpeed, LoRA through PEFT) is the stock Trainer."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,6 @@ from transformers import Trainer
 
 from mucode.verifier.data import PairExample, PointExample
 from mucode.verifier.losses import verifier_loss
-from mucode.verifier.model import encode
 from mucode.verifier.objective import ROW_KEYS
 
 
@@ -25,8 +24,7 @@ class VerifierCollator:
     which sequence is which, so one forward pass scores the whole batch.
     """
 
-    tokenizer: Any
-    max_length: int
+    encoder: Callable[[Sequence[str], Sequence[str]], Any]  # see mucode.verifier.inputs
 
     def __call__(self, examples: Sequence[PointExample | PairExample]) -> dict[str, torch.Tensor]:
         """Tensors for :class:`VerifierTrainer`."""
@@ -44,7 +42,7 @@ class VerifierCollator:
                 rows["rejected_rows"].append(len(codes) + 1)
                 prompts += [example.prompt, example.prompt]
                 codes += [example.chosen, example.rejected]
-        batch = dict(encode(self.tokenizer, prompts, codes, self.max_length))
+        batch = dict(self.encoder(prompts, codes))
         for key, values in rows.items():
             dtype = torch.float32 if key == "point_labels" else torch.long
             batch[key] = torch.tensor(values, dtype=dtype)
