@@ -23,7 +23,7 @@ from typing import Any
 from mucode.benchmarks import BENCHMARKS
 from mucode.cache import cache_dir
 from mucode.records import Problem
-from mucode.sandbox import Job, Limits, Sandbox, SandboxInfo
+from mucode.sandbox import Job, Limits, ProgramRunner, SandboxInfo
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class ProblemLimits:
                 "reference_times": str(self.reference_times), "raised": raised}  # fmt: skip
 
 
-def problem_limits(problems: Sequence[Problem], sandbox: Sandbox) -> ProblemLimits:
+def problem_limits(problems: Sequence[Problem], sandbox: ProgramRunner) -> ProblemLimits:
     """Each problem's wall limit: calibrated for benchmarks that need it (measuring the
     references once per machine), else the sandbox's own ``timeout_s``."""
     base = sandbox.limits.timeout_s
@@ -83,19 +83,21 @@ def problems_digest(problems: Sequence[Problem]) -> str:
 
 def measurement_key(problems: Sequence[Problem], limits: Limits, info: SandboxInfo) -> str:
     """Digest of everything that decides the measured times: the problems, every limit
-    they run under (memory included), the sandbox launcher, its Python and the host."""
+    they run under (memory included), the sandbox launcher, its Python and the host (the
+    cluster's hosts when programs run on Ray)."""
+    host = ",".join(info.hosts) or platform.node()
     setting = json.dumps([problems_digest(problems), limits.model_dump(), info.launcher,
-                          info.python, platform.node()], sort_keys=True)  # fmt: skip
+                          info.python, host], sort_keys=True)  # fmt: skip
     return hashlib.sha256(setting.encode()).hexdigest()[:24]
 
 
-def reference_times_path(problems: Sequence[Problem], sandbox: Sandbox) -> Path:
+def reference_times_path(problems: Sequence[Problem], sandbox: ProgramRunner) -> Path:
     """The cache file of these problems' reference times in this sandbox."""
     key = measurement_key(problems, _measurement_limits(sandbox), sandbox.info)
     return cache_dir() / "reference-times" / f"{key}.json"
 
 
-def reference_seconds(problems: Sequence[Problem], sandbox: Sandbox) -> dict[str, float]:
+def reference_seconds(problems: Sequence[Problem], sandbox: ProgramRunner) -> dict[str, float]:
     """Wall time of each reference solution on its own tests (cached per machine)."""
     path = reference_times_path(problems, sandbox)
     try:
@@ -121,7 +123,7 @@ def reference_seconds(problems: Sequence[Problem], sandbox: Sandbox) -> dict[str
     return seconds
 
 
-def _measurement_limits(sandbox: Sandbox) -> Limits:
+def _measurement_limits(sandbox: ProgramRunner) -> Limits:
     """The sandbox's limits with a generous wall clock: what the references run under."""
     return sandbox.limits.model_copy(update={"timeout_s": CALIBRATION_TIMEOUT_S})
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from mucode.benchmarks import format_prompt
 from mucode.calibration import ProblemLimits
 from mucode.records import Message, Problem, Status, Trajectory, Turn, Verdict
-from mucode.sandbox import Job, Sandbox
+from mucode.sandbox import Job, ProgramRunner
 
 FEEDBACK_PREFIX = "Feedback: "
 NO_CODE_FEEDBACK = (
@@ -102,7 +102,9 @@ def no_code_verdict(n_tests: int) -> Verdict:
 
 
 def judge(
-    programs: Sequence[tuple[Problem, str]], sandbox: Sandbox, limits: ProblemLimits | None = None
+    programs: Sequence[tuple[Problem, str]],
+    sandbox: ProgramRunner,
+    limits: ProblemLimits | None = None,
 ) -> list[tuple[Verdict, Verdict]]:
     """(public, oracle) verdicts for each (problem, code), run as one sandbox batch.
 
@@ -119,7 +121,7 @@ def judge(
     ]  # fmt: skip
 
 
-def run_with_retries(jobs: Sequence[Job], sandbox: Sandbox) -> list[Verdict]:
+def run_with_retries(jobs: Sequence[Job], sandbox: ProgramRunner) -> list[Verdict]:
     """Verdicts of ``jobs``, each ``infra_error`` re-run up to INFRA_RETRIES times."""
     verdicts = sandbox.run_many(jobs)
     for _ in range(INFRA_RETRIES):

@@ -25,7 +25,7 @@ from mucode.errors import ContextFull
 from mucode.generation.base import Generator, SamplingParams
 from mucode.jsonl import stream_jsonl
 from mucode.records import Problem, Trajectory, Turn
-from mucode.sandbox import Sandbox
+from mucode.sandbox import ProgramRunner
 from mucode.streaming import pending, stream_to_jsonl
 
 TRAJECTORIES = "trajectories.jsonl"
@@ -107,7 +107,7 @@ def read_trajectories(path: Path) -> list[Trajectory]:
     return [Trajectory.from_dict(obj) for _, obj in stream_jsonl(path, appended=True)]
 
 
-def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
+def step(episodes: Sequence[Episode], generator: Generator, sandbox: ProgramRunner,
          sampling: SamplingParams, stats: StepStats,
          limits: ProblemLimits | None = None) -> None:  # fmt: skip
     """Advance every unfinished episode by one turn; add the work done to ``stats``.
@@ -147,7 +147,7 @@ def step(episodes: Sequence[Episode], generator: Generator, sandbox: Sandbox,
 def run_rollouts(  # noqa: PLR0913 - a caller may watch `stats` and record `limits`
     problems: Sequence[Problem],
     generator: Generator,
-    sandbox: Sandbox,
+    sandbox: ProgramRunner,
     config: RolloutConfig,
     out_dir: Path,
     on_progress: Callable[[int, int], None] | None = None,
@@ -199,7 +199,7 @@ def _runs(problems: Sequence[Problem], samples: int) -> list[tuple[Problem, int]
     return [(p, s) for p in problems for s in range(samples)]  # a problem's samples together
 
 
-def _play(episode: Episode, generator: Generator, sandbox: Sandbox, sampling: SamplingParams,
+def _play(episode: Episode, generator: Generator, sandbox: ProgramRunner, sampling: SamplingParams,
           stats: StepStats, limits: ProblemLimits) -> dict:  # fmt: skip
     while not episode.done:
         step([episode], generator, sandbox, sampling, stats, limits)

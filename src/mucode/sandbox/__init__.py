@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mucode.sandbox.limits import Limits
     from mucode.sandbox.pool import Job, Sandbox, SandboxInfo
+    from mucode.sandbox.runner import ProgramRunner, open_sandbox
 
-_EXPORTS = {"Limits": "limits", "Job": "pool", "Sandbox": "pool", "SandboxInfo": "pool"}
-__all__ = ["Job", "Limits", "Sandbox", "SandboxInfo"]
+_EXPORTS = {"Limits": "limits", "Job": "pool", "Sandbox": "pool", "SandboxInfo": "pool",
+            "ProgramRunner": "runner", "open_sandbox": "runner"}  # fmt: skip
+__all__ = ["Job", "Limits", "ProgramRunner", "Sandbox", "SandboxInfo", "open_sandbox"]
 
 
 def __getattr__(name: str) -> Any:

@@ -73,6 +73,7 @@ class SandboxInfo:
     python: str
     launcher: str  # "native" (the worker isolates itself) or "bwrap"
     view: View | None = None  # what programs see of the file system; None: the host's tree
+    hosts: tuple[str, ...] = ()  # the machines workers run on when not this one (Ray nodes)
 
 
 class _WorkerProcess:
@@ -187,6 +188,11 @@ class Sandbox:
         for worker in self._workers:
             worker.close()
         self._workers = []
+
+    def describe(self) -> dict:
+        """Where programs run, for a run's manifest: here, with these workers."""
+        return {"ray": None, "workers": self.info.workers, "launcher": self.info.launcher,
+                "python": self.info.python}  # fmt: skip
 
     @property
     def worker_pids(self) -> tuple[int, ...]:

@@ -30,7 +30,7 @@ from mucode.generation.base import Generator, SamplingParams
 from mucode.jsonl import stream_jsonl
 from mucode.records import Problem, Status, Turn
 from mucode.rollout import StepStats, derive_seed
-from mucode.sandbox import Sandbox
+from mucode.sandbox import ProgramRunner
 from mucode.search.records import SearchEpisode, SearchTurn
 from mucode.search.selectors import Selection, select
 from mucode.streaming import pending, stream_to_jsonl
@@ -64,7 +64,7 @@ class Searcher:
     """The engine, sandbox and optional verifier a search runs with, and the work done."""
 
     generator: Generator
-    sandbox: Sandbox
+    sandbox: ProgramRunner
     config: SearchConfig
     scorer: Scorer | None = None
     stats: StepStats = field(default_factory=StepStats)

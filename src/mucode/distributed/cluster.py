@@ -1,0 +1,54 @@
+"""Joining a Ray cluster and finding the nodes that can run programs."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from mucode.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A live node of the cluster and the CPUs Ray gives it."""
+
+    node_id: str
+    address: str
+    cpus: int
+
+
+def connect(address: str) -> bool:
+    """Join the Ray cluster at ``address`` (``auto``: the one this machine is in; ``local``:
+    a new one on this machine) unless this process already has; whether it joined now
+    (and so should leave when done)."""
+    if ray.is_initialized():
+        return False
+    options = {"include_dashboard": False} if address == "local" else {}
+    try:
+        ray.init(address=address, logging_level=logging.WARNING, **options)
+    except ConnectionError as e:
+        raise ConfigError(
+            f"--ray {address}: could not join a Ray cluster ({e}); start one with `ray start "
+            "--head` (and `ray start --address HEAD:6379` on the other machines) or pass its "
+            "address; a cluster with token authentication (the default of `ray start`) also "
+            "needs RAY_AUTH_MODE=token and its token (~/.ray/auth_token or RAY_AUTH_TOKEN)"
+        ) from e
+    return True
+
+
+def cpu_nodes() -> list[Node]:
+    """The live nodes with at least one CPU, in the order Ray lists them."""
+    found = []
+    for node in ray.nodes():
+        cpus = int(node.get("Resources", {}).get("CPU", 0))
+        if node.get("Alive") and cpus >= 1:
+            found.append(Node(node["NodeID"], node.get("NodeManagerAddress", "?"), cpus))
+    return found
+
+
+def pinned_to(node: Node) -> NodeAffinitySchedulingStrategy:
+    """Place an actor on ``node`` and nowhere else (it fails if the node dies)."""
+    return NodeAffinitySchedulingStrategy(node.node_id, soft=False)
