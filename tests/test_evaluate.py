@@ -229,7 +229,10 @@ class _InfraFlakySandbox:
 
 @pytest.fixture
 def flaky_sandbox(monkeypatch):
-    monkeypatch.setattr(evaluate_module, "Sandbox", _InfraFlakySandbox)
+    def open_sandbox(workers, limits, _ray):
+        return _InfraFlakySandbox(workers, limits)
+
+    monkeypatch.setattr(evaluate_module, "open_sandbox", open_sandbox)
 
 
 INFRA_SAMPLES = [

@@ -27,6 +27,7 @@ from mucode.cli_options import (
     MemoryMb,
     Model,
     NgramSize,
+    RayAddress,
     Seed,
     Speculative,
     SpeculativeMethod,
@@ -106,6 +107,7 @@ def evaluate(
     workers: Workers = None,
     timeout: Timeout = None,
     memory_mb: MemoryMb = None,
+    ray: RayAddress = None,
     infra_errors: Annotated[InfraErrors, typer.Option(help="On infra_error verdicts: 'raise' (no score) or 'exclude' them from pass@k.")] = InfraErrors.RAISE,
     partial: Annotated[bool, typer.Option(help="Print pass@k even if the samples cover only part of the split (else: exit 1 without it).")] = False,
     json_output: JsonOutput = False,
@@ -116,7 +118,7 @@ def evaluate(
     source = command.one_source(samples_file, samples)
     config = command.evaluation_config(benchmark=benchmark, split=split, ks=k, data_dir=data_dir,
                                        workers=workers, timeout_s=timeout, memory_mb=memory_mb,
-                                       infra_errors=infra_errors.value, partial=partial,
+                                       ray=ray, infra_errors=infra_errors.value, partial=partial,
                                        results_format=results_format)  # fmt: skip
     summary = command.run_evaluate(source, config, out)
     console.print(command.summary_table(summary.to_json_dict(), command.summary_title(summary)))
@@ -164,6 +166,7 @@ def rollout(
     data_dir: DataDir = None,
     workers: Workers = None,
     timeout: Timeout = None,
+    ray: RayAddress = None,
 ) -> None:  # fmt: skip
     """Roll out a generator on a benchmark with test feedback; print accuracy per turn."""
     from mucode.commands import rollout as command
@@ -179,7 +182,7 @@ def rollout(
                                    speculation(speculative.value, draft_max, ngram_size)),
         rollout=RolloutConfig(turns=turns, samples=samples, concurrency=parallel, sampling=SamplingParams(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)),
-        timeout_s=timeout, workers=workers,
+        timeout_s=timeout, workers=workers, ray=ray,
     )  # fmt: skip
     command.print_summary(console, run_rollout(config, out))
 
@@ -215,6 +218,7 @@ def search(
     data_dir: DataDir = None,
     workers: Workers = None,
     timeout: Timeout = None,
+    ray: RayAddress = None,
 ) -> None:  # fmt: skip
     """Multi-turn Best-of-N: N candidates per turn, keep one, feed back its public-test result."""
     from mucode.commands import search as command
@@ -235,7 +239,7 @@ def search(
         search=SearchConfig(select=select, n=n, turns=turns, repeats=repeats, concurrency=parallel,
                             sampling=SamplingParams(temperature=temperature, top_p=top_p,
                                                     max_tokens=max_tokens, seed=seed)),
-        verifier=verifier, timeout_s=timeout, workers=workers,
+        verifier=verifier, timeout_s=timeout, workers=workers, ray=ray,
     )  # fmt: skip
     summary, searcher, wall_s = run_search(config, out, cache)
     command.print_summary(console, summary, config.search, searcher, wall_s, out)

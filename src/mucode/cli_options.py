@@ -22,7 +22,20 @@ DataDir = Annotated[
     ),
 ]
 Workers = Annotated[
-    int | None, typer.Option(min=1, help="Sandbox worker processes; default: one per core.")
+    int | None,
+    typer.Option(
+        min=1, help="Sandbox worker processes (with --ray: per node); default: one per core."
+    ),
+]
+RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        metavar="ADDRESS",
+        help="Run the programs on a Ray cluster, one sandbox actor per node: 'auto' (the "
+        "cluster this machine is in), HOST:PORT, ray://HOST:PORT, or 'local' (a new "
+        "one-machine cluster). Needs the ray extra on every node.",
+    ),
 ]
 Timeout = Annotated[
     float | None,

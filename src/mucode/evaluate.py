@@ -38,7 +38,7 @@ from mucode.metrics import mean_pass_at_k
 from mucode.records import Problem, Status, Verdict
 from mucode.result_formats import ResultsFormat, SampleResult, write_results
 from mucode.samples import Sample, read_samples, reference_samples
-from mucode.sandbox import Job, Limits, Sandbox
+from mucode.sandbox import Job, Limits, open_sandbox
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +60,15 @@ class EvaluationConfig(BaseModel):
         "of any task is not reported.",
     )
     data_dir: Path | None = Field(None, description="Local benchmark data directory.")
-    workers: int | None = Field(None, ge=1, description="Sandbox workers; None = one per core.")
+    workers: int | None = Field(
+        None, ge=1, description="Sandbox workers (with ray: per node); None = one per core."
+    )
     limits: Limits | None = Field(None, description="Sandbox limits; None = sandbox defaults.")
+    ray: str | None = Field(
+        None,
+        description="Run the programs on this Ray cluster ('auto', HOST:PORT, ray://HOST:PORT "
+        "or 'local'), one sandbox actor per node; None = on this machine.",
+    )
     infra_errors: Literal["raise", "exclude"] = Field(
         "raise",
         description="On infra_error verdicts: 'raise' after writing results, or 'exclude' "
@@ -259,7 +266,7 @@ def _judge(
     config: EvaluationConfig,
     on_progress: ProgressCallback | None,
 ) -> list[Verdict]:
-    with Sandbox(workers=config.workers, limits=config.limits) as sandbox:
+    with open_sandbox(config.workers, config.limits, config.ray) as sandbox:
         sampled = [problems[task_id] for task_id in dict.fromkeys(s.task_id for s in samples)]
         limits = problem_limits(sampled, sandbox)
         jobs = [

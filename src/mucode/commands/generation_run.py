@@ -20,7 +20,7 @@ from mucode.generation.config import (
 )
 from mucode.manifest import record_in_manifest
 from mucode.records import Problem
-from mucode.sandbox import Sandbox
+from mucode.sandbox import ProgramRunner
 
 
 class GenerationRun(BaseModel):
@@ -36,6 +36,9 @@ class GenerationRun(BaseModel):
     generator: GeneratorConfig
     timeout_s: float | None = None
     workers: int | None = None
+    # where programs run does not change their verdicts, so a run may resume elsewhere: the
+    # address is left out of the compared config and recorded per start under ``sandbox``
+    ray: str | None = Field(None, exclude=True, description="Ray cluster address (--ray).")
 
     def problems(self) -> list[Problem]:
         """The benchmark split's problems, only ``tasks`` if given, the first ``limit`` if set."""
@@ -44,10 +47,14 @@ class GenerationRun(BaseModel):
         return found[: self.limit] if self.limit is not None else found
 
 
-def recorded_limits(problems: list[Problem], sandbox: Sandbox, run_dir: Path) -> ProblemLimits:
-    """Each problem's limits for this run, recorded under ``limits`` in its manifest."""
+def recorded_limits(
+    problems: list[Problem], sandbox: ProgramRunner, run_dir: Path
+) -> ProblemLimits:
+    """Each problem's limits for this run, recorded under ``limits`` in its manifest, and
+    where its programs run (this machine or a Ray cluster's nodes) under ``sandbox``."""
     limits = problem_limits(problems, sandbox)
     record_in_manifest(run_dir, "limits", limits.to_dict())
+    record_in_manifest(run_dir, "sandbox", sandbox.describe())
     return limits
 
 

@@ -17,7 +17,7 @@ from mucode.rollout import (
     run_rollouts,
     summarize_rollouts,
 )
-from mucode.sandbox import Sandbox
+from mucode.sandbox import open_sandbox
 from mucode.sandbox.limits import limits_from_options
 
 
@@ -38,7 +38,7 @@ def run_rollout(config: RolloutRun, out: Path) -> RolloutSummary:
     limits = limits_from_options(timeout_s=config.timeout_s)
     stats = StepStats()
     try:
-        with Sandbox(workers=config.workers, limits=limits) as sandbox:
+        with open_sandbox(config.workers, limits, config.ray) as sandbox:
             per_problem = recorded_limits(problems, sandbox, out)
             with progress_bar(f"rollout {config.benchmark}", stats.rates) as on_progress:
                 return run_rollouts(problems, generator, sandbox, config.rollout, out,

@@ -17,7 +17,7 @@ from mucode.generation.config import GeneratorConfig
 from mucode.manifest import write_or_check_manifest
 from mucode.progress import progress_bar
 from mucode.records import Problem
-from mucode.sandbox import Sandbox
+from mucode.sandbox import open_sandbox
 from mucode.sandbox.limits import limits_from_options
 from mucode.search.metrics import SearchSummary, summarize
 from mucode.search.run import SEARCHES, Scorer, SearchConfig, Searcher, read_searches, searches_left
@@ -89,7 +89,7 @@ def _search(config: SearchRun, problems: list[Problem], out: Path, cache: Path |
         generator = CachedGenerator(generator, cache, cache_namespace(config.generator))
     limits = limits_from_options(timeout_s=config.timeout_s)
     try:
-        with Sandbox(workers=config.workers, limits=limits) as sandbox:
+        with open_sandbox(config.workers, limits, config.ray) as sandbox:
             per_problem = recorded_limits(problems, sandbox, out)
             searcher = Searcher(generator, sandbox, config.search, scorer)
             title = f"search {config.search.select.value} {config.benchmark}"
