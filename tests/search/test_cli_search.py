@@ -56,3 +56,21 @@ def test_the_manifest_records_each_problems_limits(monkeypatch, tmp_path):
     search_run.run_search(config, tmp_path / "run")
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["limits"] == {"source": "base", "timeout_s": 2.0}
+
+
+def test_the_answer_cache_keeps_base_and_fine_tuned_answers_apart(tmp_path):
+    from mucode.generation.config import Speculation
+    from mucode.runs.search import cache_namespace
+
+    adapter = tmp_path / "generator"
+    adapter.mkdir()
+    (adapter / "adapter.gguf").write_bytes(b"weights one")
+    base = cache_namespace(LlamaCppConfig())
+    tuned = cache_namespace(LlamaCppConfig(adapter=str(adapter)))
+    assert base == "llamacpp:default"  # earlier caches still hit
+    assert tuned != base
+    (adapter / "adapter.gguf").write_bytes(b"weights two")  # retrained in the same place
+    assert cache_namespace(LlamaCppConfig(adapter=str(adapter))) not in (base, tuned)
+    assert cache_namespace(LlamaCppConfig(adapter=str(adapter), adapter_scale=0.5)) != tuned
+    speculating = LlamaCppConfig(speculative=Speculation(method="ngram"))
+    assert cache_namespace(speculating) != base

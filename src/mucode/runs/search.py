@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -58,8 +59,32 @@ def verifier_scorer(path: Path) -> Scorer:
 
 
 def cache_namespace(generator: GeneratorConfig) -> str:
-    """What the cached answers depend on besides the request: backend and model."""
-    return f"{generator.backend}:{generator.model or 'default'}"
+    """What the cached answers depend on besides the request: backend, model, and the
+    settings that change answers (a fine-tuned adapter and its scale, speculation). Without
+    them the namespace is the plain ``backend:model`` of earlier caches."""
+    name = f"{generator.backend}:{generator.model or 'default'}"
+    adapter = getattr(generator, "adapter", None)
+    if adapter is not None:
+        scale = getattr(generator, "adapter_scale", 1.0)
+        name += f"+adapter:{_weights_digest(Path(adapter))}@{scale}"
+    speculative = getattr(generator, "speculative", None)
+    if speculative is not None and speculative.method != "off":
+        name += f"+speculative:{speculative.model_dump_json()}"
+    return name
+
+
+def _weights_digest(adapter: Path) -> str:
+    """The adapter's weights, by content: a retrained adapter in the same place is another
+    model. A hub id (no local files) stands for itself."""
+    weights = (".gguf", ".safetensors", ".bin")
+    found = sorted(p for p in adapter.glob("adapter*") if p.suffix in weights)
+    files = [adapter] if adapter.is_file() else found
+    if not files:
+        return str(adapter)
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def run_search(
