@@ -348,6 +348,7 @@ def verifier_train(
     lr: Annotated[float, typer.Option(min=0.0, help="Learning rate.")] = 3e-5,
     lora_r: Annotated[int | None, typer.Option(min=0, help="LoRA rank (the head is always trained whole); 0 trains every weight. Default: 16 for a causal-LM backbone, 0 for an encoder such as minilm.")] = None,
     dtype: Annotated[VerifierDtype, typer.Option(help="Backbone weights: auto is bfloat16 for a causal LM where the hardware computes it natively (a GPU with bf16, a CPU with AVX512-BF16/AMX; the head stays float32), else float32; an encoder gets float32.")] = VerifierDtype.AUTO,
+    gradient_checkpointing: Annotated[bool | None, typer.Option(help="Recompute activations in the backward pass: far less memory for one more forward pass (a 4-sequence step of the 0.5B model: 30.7 s instead of 25.5 s). Default: on for a causal LM, off for an encoder.")] = None,
     save_steps: Annotated[int, typer.Option(min=1, help="Checkpoint (and validate) every N steps.")] = 200,
     seed: int = 0,
 ) -> None:  # fmt: skip
@@ -362,7 +363,7 @@ def verifier_train(
         validation_fraction=validation_fraction, max_length=max_length,
         attention_dropout=attention_dropout, epochs=epochs,
         batch_size=batch_size, learning_rate=lr, lora_r=lora_r, dtype=dtype.value,
-        save_steps=save_steps, seed=seed,
+        gradient_checkpointing=gradient_checkpointing, save_steps=save_steps, seed=seed,
     )  # fmt: skip
     metadata = train_verifier(config, out)
     training = metadata["training"]

@@ -67,3 +67,9 @@ def test_tiny_and_a_gguf_file_resolve_to_causal_lms(tmp_path, cache):
 def test_a_missing_backbone_directory_is_named(tmp_path):
     with pytest.raises(ConfigError, match=r"model directory .*nowhere does not exist"):
         inspect_backbone(str(tmp_path / "nowhere"))
+
+
+def test_a_backbone_whose_config_cannot_be_read_is_named(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match=r"--base .*empty: cannot read its model config"):
+        inspect_backbone(str(tmp_path / "empty"))

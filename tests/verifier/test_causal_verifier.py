@@ -1,8 +1,8 @@
 """A verifier on a causal-LM backbone (the tiny random Qwen2): by default LoRA on the
-backbone's linear layers with the head trained whole, the chat input, and bfloat16 weights
-where the hardware computes them natively; it learns to tell two codes of one prompt apart,
-and `mucode verifier train --base tiny` runs end to end through the real entry point (in
-bfloat16, whatever the machine)."""
+backbone's linear layers with the head trained whole, the chat input, gradient
+checkpointing, and bfloat16 weights where the hardware computes them natively; it learns
+to tell two codes of one prompt apart, and `mucode verifier train --base tiny` runs end to
+end through the real entry point (in bfloat16, whatever the machine)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def test_the_defaults_are_lora_16_and_the_chat_in_the_native_dtype(trained):
     out, metadata = trained
     native = "bfloat16" if bf16_is_native() else "float32"
     assert (metadata["lora_r"], metadata["dtype"], metadata["input"]) == (16, native, "chat")
+    assert metadata["gradient_checkpointing"] is True
     assert json.loads((out / MANIFEST).read_text())["config"]["lora_r"] == 16  # the rank chosen
     assert not (out / "adapter_config.json").exists()  # merged into a plain HF model
 

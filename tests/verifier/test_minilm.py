@@ -24,6 +24,9 @@ def test_minilm_trains_offline_and_ranks_the_easy_set(easy_rollout, tmp_path, mo
                                  validation_fraction=0.2, best_of=(2,), seed=0)  # fmt: skip
     metadata = train_verifier(config, tmp_path / "v")
     assert metadata["backbone_path"] == resolve_backbone(MINILM)
+    # an encoder: trained whole, in float32, without checkpointing, on (prompt, code) pairs
+    assert (metadata["lora_r"], metadata["dtype"], metadata["input"]) == (0, "float32", "pair")
+    assert metadata["gradient_checkpointing"] is False
     assert metadata["validation_metrics"]["pairwise_accuracy"] > 0.5
     verifier = Verifier.load(tmp_path / "v", device="cpu")
     right, wrong = verifier.score_texts(["Solve Mbpp/3."] * 2, [

@@ -43,7 +43,8 @@ class VerifierTrainConfig(BaseModel):
     ``lora_r`` None: LoRA of rank ``CAUSAL_LORA_R`` for a causal-LM backbone, full
     training (0) for an encoder; the manifest records the rank chosen. ``dtype`` auto:
     bfloat16 for a causal LM where the hardware computes it natively (the head stays
-    float32), else float32; ``verifier.json`` records the one used.
+    float32), else float32. ``gradient_checkpointing`` None: on for a causal LM, off for an
+    encoder. ``verifier.json`` records the dtype and checkpointing used.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -63,6 +64,7 @@ class VerifierTrainConfig(BaseModel):
     learning_rate: float = Field(3e-5, gt=0)
     lora_r: int | None = Field(None, ge=0)
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
+    gradient_checkpointing: bool | None = None
     save_steps: int = Field(200, ge=1)
     best_of: tuple[int, ...] = (1, 2, 4, 5, 8)
     seed: int = 0
@@ -101,7 +103,8 @@ def training_data(config: VerifierTrainConfig) -> TrainingData:
     return data
 
 
-def _training_arguments(config: VerifierTrainConfig, out: Path, has_validation: bool):
+def _training_arguments(config: VerifierTrainConfig, out: Path, has_validation: bool,
+                        checkpointing: bool):  # fmt: skip
     transformers = import_optional("transformers", "verifier training", INSTALL)
     evaluate = "steps" if has_validation else "no"
     return transformers.TrainingArguments(
@@ -120,6 +123,8 @@ def _training_arguments(config: VerifierTrainConfig, out: Path, has_validation: 
         remove_unused_columns=False, label_names=list(ROW_KEYS),
         prediction_loss_only=True, report_to="none",
         dataloader_pin_memory=False,  # tensors are built per batch by the collator
+        gradient_checkpointing=checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False},  # LoRA: frozen inputs
     )  # fmt: skip
 
 
@@ -188,12 +193,13 @@ def train_verifier(config: VerifierTrainConfig, out: Path) -> dict[str, Any]:
     from mucode.verifier.trainer import VerifierCollator, VerifierTrainer
 
     dtype = backbone.dtype(config.dtype)
+    checkpointing = backbone.gradient_checkpointing(config.gradient_checkpointing)
     tokenizer = load_tokenizer(backbone.path)
     encoder = make_encoder(backbone.input_format, tokenizer, config.max_length)  # sets the pad
     model = _backbone(config, backbone, tokenizer, dtype)
     trainer = VerifierTrainer(
         model=model,
-        args=_training_arguments(config, out, bool(data.validation)),
+        args=_training_arguments(config, out, bool(data.validation), checkpointing),
         train_dataset=data.train,
         eval_dataset=data.validation or None,
         data_collator=VerifierCollator(encoder),
@@ -218,7 +224,8 @@ def train_verifier(config: VerifierTrainConfig, out: Path) -> dict[str, Any]:
         "resumed_from": resume_from,
         "seed": config.seed,
     }
-    verifier.metadata = {**_metadata(config, backbone, data, metrics, training), **layout}
+    verifier.metadata = {**_metadata(config, backbone, data, metrics, training), **layout,
+                         "gradient_checkpointing": checkpointing}  # fmt: skip
     verifier.save(out)
     return verifier.metadata
 
