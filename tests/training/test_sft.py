@@ -94,14 +94,13 @@ def test_an_empty_or_missing_dataset_is_a_clear_error(tmp_path):
         prompt_completion_rows([tmp_path])
 
 
-def test_auto_dtype_is_bfloat16_only_where_the_cpu_computes_it(monkeypatch):
+def test_auto_dtype_is_bfloat16_only_where_the_hardware_computes_it(monkeypatch):
     import torch
 
     from mucode.training import sft
 
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(sft, "_cpu_computes_bf16", lambda _torch: False)
+    monkeypatch.setattr(sft, "bf16_is_native", lambda: False)
     assert sft.torch_dtype("auto") is torch.float32
-    monkeypatch.setattr(sft, "_cpu_computes_bf16", lambda _torch: True)
+    monkeypatch.setattr(sft, "bf16_is_native", lambda: True)
     assert sft.torch_dtype("auto") is torch.bfloat16
     assert sft.torch_dtype("float32") is torch.float32

@@ -26,7 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mucode.errors import ConfigError, DatasetError
-from mucode.generation.causal_lm import EMBEDDED, resolve_causal_lm
+from mucode.generation.causal_lm import EMBEDDED, bf16_is_native, resolve_causal_lm
 from mucode.manifest import write_or_check_manifest
 from mucode.optional import import_optional
 from mucode.training.examples import DATASET, read_examples
@@ -100,23 +100,13 @@ def fits(tokenizer, rows: list[dict], max_length: int) -> tuple[list[dict], int]
 
 
 def torch_dtype(name: str):
-    """The training dtype. ``auto`` is bfloat16 where the hardware computes it natively (a GPU
-    with bf16, a CPU with AVX512-BF16/AMX) and float32 elsewhere: on an AVX2-only CPU a bf16
-    linear layer's forward and backward measured 40x slower than float32."""
+    """The training dtype; ``auto`` is bfloat16 only where the hardware computes it natively
+    (``bf16_is_native``), float32 elsewhere."""
     import torch
 
-    if name != "auto":
-        return getattr(torch, name)
-    if torch.cuda.is_available():
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
-    return torch.bfloat16 if _cpu_computes_bf16(torch) else torch.float32
-
-
-def _cpu_computes_bf16(torch) -> bool:
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):  # a torch build without oneDNN
-        return False
+    if name == "auto":
+        return torch.bfloat16 if bf16_is_native() else torch.float32
+    return getattr(torch, name)
 
 
 def load_base(config: SFTConfig, path: str):
