@@ -11,13 +11,23 @@ from mucode.records import Problem, Status, Verdict
 from mucode.sandbox import Job, Limits, Sandbox
 
 BASE = Limits(timeout_s=1.0)  # the run's limit: below what the slow problem needs
-SLOW_CODE = "import time\n\ntime.sleep(1.5)\n\n\ndef slow(x):\n    return x\n"
+REFERENCE_SLEEP_S = 3.0  # what the slow problem's reference needs: its limit is >= 3 x this
+
+
+def slow_code(sleep_s: float) -> str:
+    """A correct ``slow(x)`` that needs ``sleep_s`` seconds to load."""
+    return f"import time\n\ntime.sleep({sleep_s})\n\n\ndef slow(x):\n    return x\n"
+
+
+# a correct answer: over the base limit, far under the calibrated one even on a loaded machine
+SLOW_CODE = slow_code(1.5)
 
 
 def slow_problem(benchmark: str = "mbpp-plus-snapshot") -> Problem:
-    """An MBPP+-like problem whose reference (and any correct program) needs 1.5 s to load."""
+    """An MBPP+-like problem whose reference needs ``REFERENCE_SLEEP_S`` to load."""
+    reference = slow_code(REFERENCE_SLEEP_S)
     return Problem("Mbpp/9001", benchmark, "test", "Write slow(x), returning x.", "slow", "",
-                   ("assert slow(1) == 1",), ("assert slow(2) == 2",), SLOW_CODE)  # fmt: skip
+                   ("assert slow(1) == 1",), ("assert slow(2) == 2",), reference)  # fmt: skip
 
 
 def answer(code: str) -> str:
