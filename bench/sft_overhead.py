@@ -1,11 +1,13 @@
 """mucode sft against TRL's own SFTTrainer on the same rows, model and settings.
 
-    python bench/sft_overhead.py SFT_DATA_DIR [--rows 32] [--base embedded] [--out DIR]
+    python bench/sft_overhead.py SFT_DATA_DIR [--rows 32] [--base embedded]
+        [--batch-size 1] [--gradient-accumulation 4] [--out DIR]
 
-Both fine-tune a LoRA (r 16, alpha 32, the seven projections, batch 4, one epoch, bf16) of
-the same base on the first ROWS rows of a `mucode relabel` dataset, one after the other in
-this process; the TRL run is what a user would write by hand (prompt-completion rows, the
-stock trainer, save). Prints one JSON line: wall time of each, seconds per step, and the
+Both fine-tune a LoRA (r 16, alpha 32, the seven projections, one epoch, the `cpu` preset's
+batch and accumulation, in the dtype `--dtype auto` picks on this machine) of the same base
+on the first ROWS rows of a `mucode relabel` dataset, one after the other in this process;
+the TRL run is what a user would write by hand (prompt-completion rows, the stock trainer,
+save). Prints one JSON line: wall time of each, seconds per step, and the
 ratios mucode / TRL (end to end, and the training loop alone).
 """
 
@@ -24,17 +26,20 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import SFTConfig as TRLConfig
 from trl import SFTTrainer
 
-from mucode.generation.causal_lm import resolve_causal_lm
+from mucode.generation.causal_lm import bf16_is_native, resolve_causal_lm
 from mucode.training.examples import read_examples, write_examples
 from mucode.training.sft import LORA_MODULES, SFTConfig, fine_tune
 
 
-def _plain_trl(rows: list[dict], path: str, out: Path) -> tuple[float, float, int]:
+def _plain_trl(rows: list[dict], path: str, out: Path, config: SFTConfig,
+               bf16: bool) -> tuple[float, float, int]:  # fmt: skip
     started = time.perf_counter()
     tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.bfloat16)
-    args = TRLConfig(output_dir=str(out), num_train_epochs=1, per_device_train_batch_size=4,
-                     learning_rate=1e-4, lr_scheduler_type="cosine", bf16=True,
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.bfloat16 if bf16 else None)
+    args = TRLConfig(output_dir=str(out), num_train_epochs=1,
+                     per_device_train_batch_size=config.batch_size,
+                     gradient_accumulation_steps=config.gradient_accumulation,
+                     learning_rate=1e-4, lr_scheduler_type="cosine", bf16=bf16, use_cpu=not bf16,
                      gradient_checkpointing=False, max_length=None, report_to="none",
                      save_strategy="no", logging_steps=1, seed=0)  # fmt: skip
     lora = LoraConfig(task_type="CAUSAL_LM", r=16, lora_alpha=32, lora_dropout=0.05,
@@ -53,13 +58,18 @@ def main() -> None:
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--rows", type=int, default=32)
     parser.add_argument("--base", default="embedded")
+    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--gradient-accumulation", type=int, default=4)
     parser.add_argument("--out", type=Path, default=Path("/var/tmp/mucode-sft-overhead"))
     args = parser.parse_args()
     shutil.rmtree(args.out, ignore_errors=True)
     subset = read_examples(args.dataset)[: args.rows]
     write_examples(args.out / "data" / "sft.jsonl", subset)
     path = resolve_causal_lm(args.base)  # built before timing either run
-    config = SFTConfig(datasets=(args.out / "data",), base=args.base, dtype="bfloat16",
+    bf16 = bf16_is_native()
+    config = SFTConfig(datasets=(args.out / "data",), base=args.base,
+                       dtype="bfloat16" if bf16 else "float32", batch_size=args.batch_size,
+                       gradient_accumulation=args.gradient_accumulation,
                        save_steps=10_000)  # fmt: skip
     started = time.perf_counter()
     metadata = fine_tune(config, args.out / "mucode")
@@ -69,7 +79,7 @@ def main() -> None:
          "completion": [{"role": "assistant", "content": e.target}]}
         for e in subset
     ]  # fmt: skip
-    trl_wall, trl_loop, trl_steps = _plain_trl(rows, path, args.out / "trl")
+    trl_wall, trl_loop, trl_steps = _plain_trl(rows, path, args.out / "trl", config, bf16)
     steps, loop = metadata["training"]["steps"], metadata["training"]["seconds"]
     print(json.dumps({
         "rows": len(subset), "steps": steps, "trl_steps": trl_steps,
@@ -77,7 +87,7 @@ def main() -> None:
         "mucode_s_per_step": round(loop / steps, 2),
         "trl_s_per_step": round(trl_loop / trl_steps, 2),
         "wall_ratio": round(mucode_wall / trl_wall, 3), "loop_ratio": round(loop / trl_loop, 3),
-        "threads": torch.get_num_threads(),
+        "threads": torch.get_num_threads(), "dtype": config.dtype,
     }))  # fmt: skip
 
 
