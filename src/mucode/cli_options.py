@@ -70,7 +70,13 @@ Model = Annotated[
     ),
 ]
 BaseUrl = Annotated[
-    str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")
+    list[str] | None,
+    typer.Option(
+        metavar="URL",
+        help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1. Repeat it for replicas "
+        "of one model: each request goes to the one with the fewest in flight, and to another "
+        "one if its server fails (which is then set aside for a while).",
+    ),
 ]
 Adapter = Annotated[
     str | None,

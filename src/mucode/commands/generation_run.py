@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -67,12 +68,14 @@ def speculation(method: str, draft_max: int | None, ngram_size: int | None) -> S
         raise ConfigError(f"--speculative {method}: {problems}") from e
 
 
-def generator_config(backend: str, model: str | None, base_url: str | None, engine: dict,
-                     adapter: str | None = None,
+def generator_config(backend: str, model: str | None, base_url: str | Sequence[str] | None,
+                     engine: dict, adapter: str | None = None,
                      speculative: Speculation | None = None) -> GeneratorConfig:  # fmt: skip
-    """The backend's config from command-line options; options it cannot use are errors."""
+    """The backend's config from command-line options; options it cannot use are errors.
+    ``base_url``: one server's URL, or several (``--base-url`` given more than once)."""
     speculative = speculative or Speculation()
-    if base_url is not None and backend != "openai":
+    base_urls = (base_url,) if isinstance(base_url, str) else tuple(base_url or ())
+    if base_urls and backend != "openai":
         raise ConfigError(f"--base-url is for --backend openai, not {backend}")
     if adapter is not None and backend not in ("hf", "llamacpp"):
         raise ConfigError(f"--adapter is for --backend hf or llamacpp, not {backend}")
@@ -82,12 +85,20 @@ def generator_config(backend: str, model: str | None, base_url: str | None, engi
     if model is None:
         raise ConfigError(f"--backend {backend} needs --model (a model name or directory)")
     if backend == "openai":
-        if base_url is None:
+        if not base_urls:
             raise ConfigError("--backend openai needs --base-url URL")
-        return OpenAIConfig(base_url=base_url, model=model)
+        return _openai_config(base_urls, model)
     if backend == "hf":
         return HFConfig(model=model, adapter=adapter)
     return VLLMConfig(model=model, speculative=speculative)
+
+
+def _openai_config(base_urls: tuple[str, ...], model: str) -> OpenAIConfig:
+    try:
+        return OpenAIConfig(base_urls=base_urls, model=model)
+    except ValidationError as e:
+        problems = validation_problems(e).replace("base_urls: Value error, ", "")
+        raise ConfigError(f"--base-url: {problems}") from e
 
 
 def _check_speculation(backend: str, speculative: Speculation) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DRAFT_MAX = 8
 NGRAM_SIZE = 4
@@ -101,12 +101,35 @@ class OpenAIConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     backend: Literal["openai"] = "openai"
-    base_url: str = Field(description="Server URL including /v1, e.g. http://127.0.0.1:8000/v1.")
+    base_urls: tuple[str, ...] = Field(
+        min_length=1,
+        validation_alias=AliasChoices("base_urls", "base_url"),  # one URL, as before: base_url
+        description="Server URLs including /v1, e.g. http://127.0.0.1:8000/v1; several are "
+        "replicas of one model, each request going to the one with the fewest in flight.",
+    )
     model: str = Field(description="Model name the server knows.")
     api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable with the key.")
-    concurrency: int = Field(8, ge=1, description="Requests in flight at once.")
+    concurrency: int = Field(8, ge=1, description="Requests in flight at once, per server.")
     timeout_s: float = Field(600.0, gt=0, description="Per-request timeout.")
-    max_retries: int = Field(3, ge=0, description="Retries with exponential backoff.")
+    max_retries: int = Field(
+        3, ge=0, description="Retries with exponential backoff on the same server."
+    )
+    set_aside_s: float = Field(
+        30.0, gt=0, description="With several servers: how long one that failed gets no requests."
+    )
+
+    @field_validator("base_urls", mode="before")
+    @classmethod
+    def _one_or_several(cls, urls: Any) -> Any:
+        return (urls,) if isinstance(urls, str) else urls
+
+    @field_validator("base_urls")
+    @classmethod
+    def _distinct(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
+        twice = sorted({url for url in urls if urls.count(url) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} given more than once; list each server once")
+        return urls
 
 
 class VLLMConfig(BaseModel):
