@@ -48,6 +48,26 @@ def test_reporting_progress_from_the_program_is_not_a_pass(sandbox):
     assert "did not report all of its results" in verdict.feedback
 
 
+def test_report_lines_that_do_not_parse_leave_the_programs_own_verdict(sandbox):
+    """Not hex, and a key too long for int(): the worker used to fail on them, and the
+    job came back as infra_error, which is left out of rewards and accuracies."""
+    program = FRAME_WALKER + (
+        "reporter._line('F passed zz')\nreporter._line('V ' + '1' * 5000 + ' [1]')\n"
+        "def solve():\n    return 0\n"
+    )
+    verdict = sandbox.run(Job(program, ("assert solve() == 42",)))
+    assert verdict.status is Status.FAILED
+    assert "Actual:   0" in verdict.feedback
+
+
+def test_a_signal_python_has_no_name_for_is_a_crash(sandbox):
+    """Real-time signal 40 is not in signal.Signals; the worker used to fail on it."""
+    program = "import os\ndef solve():\n    os.kill(os.getpid(), 40)\n"
+    verdict = sandbox.run(Job(program, ("assert solve() == 42",)))
+    assert verdict.status is Status.CRASHED
+    assert "killed by signal 40." in verdict.feedback
+
+
 def test_reporting_a_guessed_value_from_the_program_is_not_a_pass(sandbox):
     program = FRAME_WALKER + (
         "from mucode.records import Status\n"

@@ -6,6 +6,7 @@ test, can say ``passed``; exit codes and output never can.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ from mucode.sandbox.feedback import truncate_middle
 
 OUTPUT_TAIL_CHARS = 800
 _PROGRAM_STATUSES = {s.value for s in (Status.PASSED, Status.FAILED, Status.CRASHED)}
+_SIGNAL_NAMES = {s.value: s.name for s in signal.Signals}  # Linux's 32-63 are mostly unnamed
 
 
 @dataclass
@@ -38,7 +40,9 @@ class Report:
 
 
 def parse_report(raw: bytes, nonce: str) -> Report:
-    """Keep only lines that start with ``nonce``; progress must count up from 0."""
+    """Keep only lines that start with ``nonce``; progress must count up from 0. A line that
+    does not parse (not hex, a key ``int`` refuses) is ignored: the program can reach the
+    reporter and write any line, and it must not make the worker fail."""
     report = Report()
     tag = nonce.encode()
     for line in raw.split(b"\n"):
@@ -54,10 +58,13 @@ def parse_report(raw: bytes, nonce: str) -> Report:
             report.tests_passed += 1
         elif kind == b"V" and len(parts) == 4 and parts[2].isdigit() and report.final is None:
             wire = parts[3].decode("ascii", "replace")
-            report.values.append([report.tests_passed, int(parts[2]), wire])
+            with contextlib.suppress(ValueError):  # over int()'s 4300 digits
+                report.values.append([report.tests_passed, int(parts[2]), wire])
         elif kind == b"F" and len(parts) == 4 and report.final is None:
-            text = bytes.fromhex(parts[3].decode("ascii", "replace")).decode("utf-8", "replace")
-            report.final = (parts[2].decode("ascii", "replace"), text)
+            with contextlib.suppress(ValueError):  # not hex
+                hex_text = parts[3].decode("ascii", "replace")
+                text = bytes.fromhex(hex_text).decode("utf-8", "replace")
+                report.final = (parts[2].decode("ascii", "replace"), text)
     return report
 
 
@@ -115,7 +122,7 @@ def _crash_feedback(seen: Observed) -> str:
         elif sig == signal.SIGKILL:
             why = "it was killed (SIGKILL, usually the memory limit)"
         else:
-            why = f"it was killed by signal {signal.Signals(sig).name}"
+            why = f"it was killed by signal {_SIGNAL_NAMES.get(sig, sig)}"
     else:
         code = seen.wait_status >> 8
         why = f"it exited with code {code} before the tests finished"
