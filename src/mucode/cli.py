@@ -353,6 +353,7 @@ def verifier_train(
     seed: int = 0,
 ) -> None:  # fmt: skip
     """Train a verifier on rollouts' oracle labels; print held-out ranking metrics."""
+    from mucode.commands import quiet_unless_main
     from mucode.commands import verifier as command
     from mucode.verifier.evaluation import VerifierReport
     from mucode.verifier.train import train_verifier
@@ -365,6 +366,7 @@ def verifier_train(
         batch_size=batch_size, learning_rate=lr, lora_r=lora_r, dtype=dtype.value,
         gradient_checkpointing=gradient_checkpointing, save_steps=save_steps, seed=seed,
     )  # fmt: skip
+    quiet_unless_main(console)  # under accelerate launch, one process prints
     metadata = train_verifier(config, out)
     training = metadata["training"]
     console.print(f"trained {training['steps']} steps in {training['seconds']} s "
@@ -434,6 +436,7 @@ def sft(
     seed: Seed = 0,
 ) -> None:  # fmt: skip
     """Fine-tune the generator on an SFT dataset (loss on the target answer only)."""
+    from mucode.commands import quiet_unless_main
     from mucode.commands import training as command
     from mucode.training.sft import fine_tune
 
@@ -443,7 +446,18 @@ def sft(
         gradient_accumulation=gradient_accumulation, learning_rate=lr, max_length=max_length,
         dtype=dtype, save_steps=save_steps, seed=seed,
     )  # fmt: skip
+    quiet_unless_main(console)  # under accelerate launch, one process prints
     command.print_sft(console, fine_tune(config, out), str(out))
+
+
+@app.command("accelerate-config")
+def accelerate_config(
+    name: Annotated[str, typer.Argument(help="ddp (data parallel; on a machine without CUDA, processes on the CPU), fsdp or deepspeed-zero3 (GPUs only).")],
+) -> None:  # fmt: skip
+    """Print the path of a packaged config for `accelerate launch --config_file`."""
+    from mucode.training.launch import accelerate_config as config_file
+
+    print(config_file(name))
 
 
 @app.command()

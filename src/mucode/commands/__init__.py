@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import ValidationError
 
 from mucode.errors import ConfigError, validation_problems
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def invalid_options(command: str, error: ValidationError) -> ConfigError:
@@ -23,3 +28,11 @@ def infra_error_warning(count: int, episodes: str) -> str:
     return (f"[yellow]{count} {episodes} ended early: the sandbox kept failing on their "
             "code (infra_error), so they are left out of the accuracy; see "
             "`mucode sandbox info`[/]")  # fmt: skip
+
+
+def quiet_unless_main(console: Console) -> None:
+    """Silence ``console`` in every process of an ``accelerate launch`` but the main one:
+    the others train their shards and would print the same summary again."""
+    from mucode.processes import process_state
+
+    console.quiet = not process_state().is_main_process

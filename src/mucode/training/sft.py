@@ -29,6 +29,7 @@ from mucode.errors import ConfigError, DatasetError
 from mucode.generation.causal_lm import EMBEDDED, bf16_is_native, resolve_causal_lm
 from mucode.manifest import write_or_check_manifest
 from mucode.optional import import_optional
+from mucode.processes import process_state, use_cpu
 from mucode.training.examples import DATASET, read_examples
 from mucode.verifier.train import CHECKPOINTS, last_checkpoint
 
@@ -157,7 +158,7 @@ def trainer_arguments(config: SFTConfig, out: Path, dtype) -> Any:
         report_to=["tensorboard"] if tensorboard else "none",
         seed=config.seed, data_seed=config.seed,
         bf16=dtype == torch.bfloat16,
-        use_cpu=not torch.cuda.is_available(),  # transformers refuses bf16 on a CPU otherwise
+        use_cpu=use_cpu(),  # transformers refuses bf16 on a CPU otherwise; several processes
         gradient_checkpointing=config.gradient_checkpointing,
         max_length=None,  # over-long rows were left out already
         completion_only_loss=True,
@@ -175,34 +176,41 @@ def _has_tensorboard() -> bool:
 
 def fine_tune(config: SFTConfig, out: Path) -> dict[str, Any]:
     """Fine-tune (or resume) into ``out``; return the metadata. A finished run is returned
-    as it is."""
+    as it is. Under ``accelerate launch`` every process trains its shard of each batch and
+    the main one writes everything but the Trainer's own files (:mod:`mucode.processes`)."""
     out = Path(out)
     if (out / METADATA).exists():
-        write_or_check_manifest(out, config)
+        if process_state().is_main_process:
+            write_or_check_manifest(out, config)
         return json.loads((out / METADATA).read_text())
     rows = prompt_completion_rows(config.datasets)  # bad data fails before anything slow
-    write_or_check_manifest(out, config)
-    path, adapter = base_and_adapter(config.base)
+    state = process_state()
+    if state.is_main_process:
+        write_or_check_manifest(out, config)
+    with state.local_main_process_first():  # one process builds a cached copy of the base
+        path, adapter = base_and_adapter(config.base)
     tokenizer = load_tokenizer(path)
     rows, too_long = fits(tokenizer, rows, config.max_length)
     if not rows:
         raise DatasetError(f"every SFT row is longer than max_length={config.max_length} tokens")
     trainer = _trainer(config, out, (path, adapter), tokenizer, rows)
     started = time.perf_counter()
-    resume_from = last_checkpoint(out)
+    with state.main_process_first():  # one process removes a killed save's checkpoint
+        resume_from = last_checkpoint(out)
     result = trainer.train(resume_from_checkpoint=resume_from)
     seconds = time.perf_counter() - started
-    trainer.save_model(str(out))
-    tokenizer.save_pretrained(out)
+    trainer.save_model(str(out))  # on every process: sharded weights are gathered to one
     metadata = {
-        "base": config.base, "base_path": path, "method": config.method,
-        "gguf_adapter": _export_gguf(config, out),
+        "base": config.base, "base_path": path, "method": config.method, "gguf_adapter": None,
         "data": {"datasets": [str(p) for p in config.datasets], "rows": len(rows),
                  "left_out_too_long": too_long},
         "training": {**_training_record(trainer, result, seconds, resume_from, config.epochs),
                      "seed": config.seed},
     }  # fmt: skip
-    _write_metadata(out, metadata)
+    if state.is_main_process:
+        tokenizer.save_pretrained(out)
+        metadata["gguf_adapter"] = _export_gguf(config, out)
+        _write_metadata(out, metadata)
     return metadata
 
 

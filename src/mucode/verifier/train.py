@@ -17,9 +17,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mucode.errors import DatasetError
+from mucode.errors import ConfigError, DatasetError
 from mucode.manifest import write_or_check_manifest
 from mucode.optional import import_optional
+from mucode.processes import process_state, use_cpu
 from mucode.verifier.backbones import MINILM, Backbone, inspect_backbone
 from mucode.verifier.data import (
     ProblemCodes,
@@ -123,6 +124,7 @@ def _training_arguments(config: VerifierTrainConfig, out: Path, has_validation: 
         remove_unused_columns=False, label_names=list(ROW_KEYS),
         prediction_loss_only=True, report_to="none",
         dataloader_pin_memory=False,  # tensors are built per batch by the collator
+        use_cpu=use_cpu(),  # several processes on a CPU machine: one run over gloo
         gradient_checkpointing=checkpointing,
         gradient_checkpointing_kwargs={"use_reentrant": False},  # LoRA: frozen inputs
     )  # fmt: skip
@@ -184,12 +186,16 @@ def train_verifier(config: VerifierTrainConfig, out: Path) -> dict[str, Any]:
         metadata = json.loads((out / METADATA).read_text())
         if config.lora_r is None:  # the rank it chose, as the manifest recorded it
             config = config.model_copy(update={"lora_r": metadata["lora_r"]})
-        write_or_check_manifest(out, config)  # same settings only
+        if process_state().is_main_process:
+            write_or_check_manifest(out, config)  # same settings only
         return metadata
     data = training_data(config)  # bad data fails here: before the manifest and slow imports
-    backbone = inspect_backbone(config.base)
+    state = process_state()  # under accelerate launch the main process alone writes
+    with state.local_main_process_first():  # one process builds a cached copy of the base
+        backbone = inspect_backbone(config.base)
     config = config.model_copy(update={"lora_r": backbone.lora_r(config.lora_r)})
-    write_or_check_manifest(out, config)
+    if state.is_main_process:
+        write_or_check_manifest(out, config)
     from mucode.verifier.trainer import VerifierCollator, VerifierTrainer
 
     dtype = backbone.dtype(config.dtype)
@@ -207,8 +213,12 @@ def train_verifier(config: VerifierTrainConfig, out: Path) -> dict[str, Any]:
         loss_weights=(config.bce_weight, config.bt_weight),
         score_penalty=config.score_penalty,
     )
+    if trainer.is_fsdp_enabled or trainer.is_deepspeed_enabled:  # the model would be sharded
+        raise ConfigError("verifier train runs data parallel only (the ddp accelerate config): "
+                          "its model is merged and saved whole by one process")  # fmt: skip
     started = time.perf_counter()
-    resume_from = last_checkpoint(out)
+    with state.main_process_first():  # one process removes a killed save's checkpoint
+        resume_from = last_checkpoint(out)
     result = trainer.train(resume_from_checkpoint=resume_from)
     model = trainer.model.merge_and_unload() if config.lora_r else trainer.model
     layout = {"input": backbone.input_format.value, "dtype": dtype}
@@ -226,7 +236,8 @@ def train_verifier(config: VerifierTrainConfig, out: Path) -> dict[str, Any]:
     }
     verifier.metadata = {**_metadata(config, backbone, data, metrics, training), **layout,
                          "gradient_checkpointing": checkpointing}  # fmt: skip
-    verifier.save(out)
+    if state.is_main_process:
+        verifier.save(out)
     return verifier.metadata
 
 
