@@ -24,6 +24,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from mucode.verifier import collator as verifier_collator
 from mucode.verifier import trainer as verifier_trainer
 from mucode.verifier.train import VerifierTrainConfig, train_verifier
 
@@ -116,14 +117,14 @@ def main() -> None:
         time_scoring(config, args.score)
         return
     shapes: list = []
-    collate = verifier_trainer.VerifierCollator.__call__
+    collate = verifier_collator.VerifierCollator.__call__
 
     def recording(self, examples):
         batch = collate(self, examples)
         shapes.append(tuple(batch["input_ids"].shape))
         return batch
 
-    verifier_trainer.VerifierCollator.__call__ = recording
+    verifier_collator.VerifierCollator.__call__ = recording
     clock = StepClock(args.steps, shapes)
     original_init = verifier_trainer.VerifierTrainer.__init__
 

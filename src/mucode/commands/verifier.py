@@ -27,6 +27,17 @@ def build_train_config(**options: Any):
         raise invalid_options("verifier train", e) from e
 
 
+def run_train(config, out: Path) -> dict[str, Any]:
+    """Train (or resume) a verifier; a head-only run's feature pass drives a progress bar."""
+    from mucode.progress import progress_bar
+    from mucode.verifier.train import train_verifier
+
+    if not config.head_only:
+        return train_verifier(config, out)
+    with progress_bar("backbone features") as progress:
+        return train_verifier(config, out, progress)
+
+
 def parse_ns(text: str) -> tuple[int, ...]:
     """``"1,2,5"`` -> (1, 2, 5); each N at least 1."""
     try:
@@ -57,8 +68,11 @@ def report_table(report: VerifierReport, title: str) -> Table:
 
 
 def run_eval(verifier_dir: Path, rollouts: Sequence[Path], ns: tuple[int, ...], out: Path,
-             batch_size: int) -> VerifierReport:  # fmt: skip
-    """Score held-out rollouts; write ``report.json`` and ``report.png`` into ``out``."""
+             batch_size: int, features: Path | None = None) -> VerifierReport:  # fmt: skip
+    """Score held-out rollouts; write ``report.json`` and ``report.png`` into ``out``.
+
+    With ``features`` (head-only verifiers) scores go through that feature store."""
+    from mucode.progress import progress_bar
     from mucode.verifier.data import load_problem_codes
     from mucode.verifier.evaluation import report, score_problems
     from mucode.verifier.model import Verifier
@@ -70,7 +84,14 @@ def run_eval(verifier_dir: Path, rollouts: Sequence[Path], ns: tuple[int, ...], 
     def score_texts(prompts: Sequence[str], codes: Sequence[str]) -> list[float]:
         return verifier.score_texts(prompts, codes, batch_size)
 
-    scored = score_problems(score_texts, problems)
+    if features is None:
+        scored = score_problems(score_texts, problems)
+    else:
+        from mucode.verifier.probe import stored_scorer
+
+        with progress_bar("backbone features") as progress:
+            stored = stored_scorer(verifier, features, batch_size, progress)
+            scored = score_problems(stored, problems)
     result = report(scored, ns)
     out.mkdir(parents=True, exist_ok=True)
     summary = {"verifier": str(verifier_dir), "rollouts": [str(r) for r in rollouts],

@@ -4,12 +4,17 @@ The input is the prompt the generator saw on turn 1 and the candidate code as a
 ```python block, with no turn history (as in the paper); encoders and decoders lay it out
 differently (:mod:`mucode.verifier.inputs`). A decoder's backbone may run in bfloat16; its
 head then stays in float32 and computes in float32, so scores keep their resolution.
-A saved verifier is a plain Hugging Face model directory plus ``verifier.json``.
+A saved verifier is a plain Hugging Face model directory plus ``verifier.json``; one trained
+with ``--head-only`` (:mod:`mucode.verifier.probe`) holds only its head, ``head.safetensors``,
+and loads its backbone from the base it was trained on. One input scored when it was saved
+is scored again at every load: a base that has changed since is an error, not a verifier
+that quietly scores differently.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +28,10 @@ from mucode.verifier.inputs import InputFormat, make_encoder
 METADATA = "verifier.json"
 INSTALL = "pip install torch==2.13.0 'mucode[verifier]' (GPU: the torch build for your CUDA)"
 HEADS = ("score", "classifier")  # decoders (Qwen2, Llama, GPT-2); encoders (BERT)
+HEAD_WEIGHTS = "head.safetensors"
+CHECK_TOLERANCE = 0.05
+"""How far (absolute and relative) a head-only verifier's check score may move between
+machines and batch shapes (bfloat16 moves it most); another backbone moves it far more."""
 
 
 def load_tokenizer(name: str):
@@ -43,6 +52,36 @@ def head_of(model):
         if head is not None:
             return head
     raise ConfigError(f"{type(model).__name__} has no head named {' or '.join(HEADS)}")
+
+
+def scores_agree(first: float, second: float) -> bool:
+    """Whether two scores of one input come from the same backbone and head."""
+    return math.isclose(first, second, rel_tol=CHECK_TOLERANCE, abs_tol=CHECK_TOLERANCE)
+
+
+def _base_of(metadata: dict[str, Any]) -> str:
+    """Where a head-only verifier's backbone is: the path it was trained from, else its name
+    resolved again (``embedded``: the cached copy, rebuilt if it was deleted)."""
+    if Path(metadata["backbone_path"]).exists():
+        return metadata["backbone_path"]
+    from mucode.verifier.backbones import resolve_backbone  # it imports this module
+
+    return resolve_backbone(metadata["backbone"])
+
+
+def _load_classifier(path: Path, metadata: dict[str, Any]):
+    """The saved classifier in float32 (exact for a float32 head saved beside bfloat16
+    weights); a head-only one is its base with the saved head."""
+    torch = import_optional("torch", "the verifier", INSTALL)
+    transformers = import_optional("transformers", "the verifier", INSTALL)
+    classifier = transformers.AutoModelForSequenceClassification
+    if not metadata.get("head_only"):
+        return classifier.from_pretrained(str(path), dtype=torch.float32)
+    from safetensors.torch import load_file
+
+    model = classifier.from_pretrained(_base_of(metadata), num_labels=1, dtype=torch.float32)
+    head_of(model).load_state_dict(load_file(str(path / HEAD_WEIGHTS)))
+    return model
 
 
 def _input_to_head_dtype(head, args: tuple) -> tuple:
@@ -92,16 +131,28 @@ class Verifier:
         if not (path / METADATA).exists():
             raise ConfigError(f"{path} is not a verifier directory (no {METADATA})")
         torch = import_optional("torch", "the verifier", INSTALL)
-        transformers = import_optional("transformers", "the verifier", INSTALL)
         metadata = json.loads((path / METADATA).read_text())
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         tokenizer = load_tokenizer(str(path))
-        classifier = transformers.AutoModelForSequenceClassification
-        # loaded in float32: exact for a float32 head saved beside bfloat16 weights
-        model = classifier.from_pretrained(str(path), dtype=torch.float32)
+        model = _load_classifier(path, metadata)
         model = prepare_model(model, tokenizer, metadata.get("dtype", "float32")).to(device)
-        return cls(model, tokenizer, metadata["max_length"], metadata)
+        verifier = cls(model, tokenizer, metadata["max_length"], metadata)
+        if metadata.get("head_only"):
+            verifier.check_backbone(path)
+        return verifier
+
+    def check_backbone(self, path: Path) -> None:
+        """Score the recorded check input; a score unlike the recorded one is an error."""
+        check = self.metadata["check"]
+        score = self.score_texts([check["prompt"]], [check["code"]])[0]
+        if not scores_agree(score, check["score"]):
+            raise ConfigError(
+                f"{path}: its backbone {self.metadata['backbone']} "
+                f"({self.metadata['backbone_path']}) scores the check input {score:.4f}, not "
+                f"{check['score']:.4f} as when the head was trained: the base has changed "
+                "since; train the head again (--head-only)"
+            )
 
     def score(self, problems: Sequence[Problem], codes: Sequence[str],
               batch_size: int = 32) -> list[float]:  # fmt: skip
@@ -125,9 +176,16 @@ class Verifier:
         return scores
 
     def save(self, path: Path) -> None:
-        """Write the model, tokenizer and ``verifier.json`` to ``path``."""
+        """Write the model (head-only: the head), tokenizer and ``verifier.json`` to ``path``."""
         path = Path(path)
-        self.model.save_pretrained(path)
+        path.mkdir(parents=True, exist_ok=True)
+        if self.metadata.get("head_only"):  # the backbone is the base: only the head is new
+            from safetensors.torch import save_file
+
+            head = {k: v.contiguous() for k, v in head_of(self.model).state_dict().items()}
+            save_file(head, str(path / HEAD_WEIGHTS))
+        else:
+            self.model.save_pretrained(path)
         self.tokenizer.save_pretrained(path)
         partial = path / f"{METADATA}.partial"  # written last and atomically: marks a whole save
         partial.write_text(json.dumps(self.metadata, indent=2) + "\n")

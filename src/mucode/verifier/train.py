@@ -3,7 +3,8 @@
 The run directory holds the manifest (config, versions, git), ``checkpoints/`` written
 every ``save_steps`` (a killed run started again with the same command resumes from the
 last one), and, once finished, the verifier itself (HF model + tokenizer +
-``verifier.json`` with backbone, loss, data and validation metrics).
+``verifier.json`` with backbone, loss, data and validation metrics). ``head_only`` trains
+the head alone on cached backbone features instead (:mod:`mucode.verifier.probe`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mucode.errors import ConfigError, DatasetError
 from mucode.manifest import write_or_check_manifest
@@ -36,6 +38,10 @@ from mucode.verifier.objective import ROW_KEYS, LossName
 
 CHECKPOINTS = "checkpoints"
 ATTENTION_DROPOUT_KEYS = ("attention_probs_dropout_prob", "attention_dropout")  # BERT; Llama, Qwen
+DEFAULTS = {"epochs": 2.0, "learning_rate": 3e-5, "weight_decay": 0.01}
+HEAD_ONLY_DEFAULTS = {"epochs": 20.0, "learning_rate": 1e-2, "weight_decay": 0.1}
+"""A linear head on cached features (scaled per dimension, see :mod:`mucode.verifier.head`)
+takes seconds an epoch: more epochs, a larger step, more decay against its many weights."""
 
 
 class VerifierTrainConfig(BaseModel):
@@ -45,7 +51,11 @@ class VerifierTrainConfig(BaseModel):
     training (0) for an encoder; the manifest records the rank chosen. ``dtype`` auto:
     bfloat16 for a causal LM where the hardware computes it natively (the head stays
     float32), else float32. ``gradient_checkpointing`` None: on for a causal LM, off for an
-    encoder. ``verifier.json`` records the dtype and checkpointing used.
+    encoder. ``verifier.json`` records the dtype and checkpointing used. ``epochs``,
+    ``learning_rate`` and ``weight_decay`` left out: ``DEFAULTS``, or with ``head_only``
+    (the backbone frozen, only the head trained on its cached features, stored in
+    ``features`` or else ``OUT/features``, computed ``feature_batch_size`` inputs per
+    forward pass, ``batch_size`` if None) ``HEAD_ONLY_DEFAULTS``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -60,15 +70,47 @@ class VerifierTrainConfig(BaseModel):
     validation_fraction: float = Field(0.1, ge=0, lt=1)
     max_length: int = Field(512, ge=16)
     attention_dropout: float = Field(0.0, ge=0, lt=1)
-    epochs: float = Field(2.0, gt=0)
+    epochs: float = Field(DEFAULTS["epochs"], gt=0)
     batch_size: int = Field(16, ge=1)
-    learning_rate: float = Field(3e-5, gt=0)
+    learning_rate: float = Field(DEFAULTS["learning_rate"], gt=0)
+    weight_decay: float = Field(DEFAULTS["weight_decay"], ge=0)
     lora_r: int | None = Field(None, ge=0)
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     gradient_checkpointing: bool | None = None
     save_steps: int = Field(200, ge=1)
     best_of: tuple[int, ...] = (1, 2, 4, 5, 8)
     seed: int = 0
+    head_only: bool = False
+    features: Path | None = None
+    feature_batch_size: int | None = Field(None, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        defaults = HEAD_ONLY_DEFAULTS if data.get("head_only") else DEFAULTS
+        return {**data, **{k: v for k, v in defaults.items() if data.get(k) is None}}
+
+    @model_validator(mode="after")
+    def _refuse_backbone_settings(self) -> VerifierTrainConfig:
+        """With ``head_only`` nothing trains the backbone or takes its gradients."""
+        if not self.head_only:
+            for flag, value in (("--features", self.features),
+                                ("--feature-batch-size", self.feature_batch_size)):  # fmt: skip
+                if value is not None:
+                    raise ConfigError(f"{flag} is a setting of --head-only's feature pass; "
+                                      f"add --head-only or drop {flag}")  # fmt: skip
+            return self
+        clashes = {"--lora-r": self.lora_r is not None,
+                   "--(no-)gradient-checkpointing": self.gradient_checkpointing is not None,
+                   "--attention-dropout": self.attention_dropout > 0}  # fmt: skip
+        if any(clashes.values()):
+            given = ", ".join(flag for flag, clash in clashes.items() if clash)
+            raise ConfigError(f"--head-only trains the head alone on a frozen backbone, without "
+                              f"gradients or dropout; {given} would change the backbone's "
+                              "training: drop it, or drop --head-only")  # fmt: skip
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +157,7 @@ def _training_arguments(config: VerifierTrainConfig, out: Path, has_validation: 
         per_device_eval_batch_size=config.batch_size,
         learning_rate=config.learning_rate,
         warmup_steps=0.1,
-        weight_decay=0.01,
+        weight_decay=config.weight_decay,
         save_strategy="steps", save_steps=config.save_steps, save_total_limit=2,
         eval_strategy=evaluate, eval_steps=config.save_steps,
         load_best_model_at_end=has_validation, metric_for_best_model="eval_loss",
@@ -176,10 +218,13 @@ def last_checkpoint(out: Path) -> str | None:
     return str(complete[max(complete)]) if complete else None
 
 
-def train_verifier(config: VerifierTrainConfig, out: Path) -> dict[str, Any]:
+def train_verifier(
+    config: VerifierTrainConfig, out: Path, progress: Callable[[int, int], None] | None = None
+) -> dict[str, Any]:
     """Train (or resume) a verifier into ``out``; return its metadata with metrics.
 
-    A finished run is not trained again: its metadata is returned as it is.
+    A finished run is not trained again: its metadata is returned as it is. ``progress``
+    hears (done, total) inputs of a head-only run's feature pass.
     """
     out = Path(out)
     if (out / METADATA).exists():
@@ -193,10 +238,19 @@ def train_verifier(config: VerifierTrainConfig, out: Path) -> dict[str, Any]:
     state = process_state()  # under accelerate launch the main process alone writes
     with state.local_main_process_first():  # one process builds a cached copy of the base
         backbone = inspect_backbone(config.base)
+    if config.head_only:
+        if state.num_processes > 1:
+            raise ConfigError("--head-only runs in one process (nothing of it is split "
+                              "between processes): run it without accelerate launch")  # fmt: skip
+        write_or_check_manifest(out, config)
+        from mucode.verifier.probe import train_head_only
+
+        return train_head_only(config, data, backbone, out, progress)
     config = config.model_copy(update={"lora_r": backbone.lora_r(config.lora_r)})
     if state.is_main_process:
         write_or_check_manifest(out, config)
-    from mucode.verifier.trainer import VerifierCollator, VerifierTrainer
+    from mucode.verifier.collator import VerifierCollator
+    from mucode.verifier.trainer import VerifierTrainer
 
     dtype = backbone.dtype(config.dtype)
     checkpointing = backbone.gradient_checkpointing(config.gradient_checkpointing)
@@ -234,15 +288,16 @@ def train_verifier(config: VerifierTrainConfig, out: Path) -> dict[str, Any]:
         "resumed_from": resume_from,
         "seed": config.seed,
     }
-    verifier.metadata = {**_metadata(config, backbone, data, metrics, training), **layout,
+    verifier.metadata = {**run_metadata(config, backbone, data, metrics, training), **layout,
                          "gradient_checkpointing": checkpointing}  # fmt: skip
     if state.is_main_process:
         verifier.save(out)
     return verifier.metadata
 
 
-def _metadata(config: VerifierTrainConfig, backbone: Backbone, data: TrainingData,
-              metrics: dict | None, training: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+def run_metadata(config: VerifierTrainConfig, backbone: Backbone, data: TrainingData,
+                 metrics: dict | None, training: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """What ``verifier.json`` records of any run: backbone, loss, data, training, metrics."""
     return {
         "backbone": config.base,
         "backbone_path": backbone.path,
