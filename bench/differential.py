@@ -52,8 +52,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from mucode.benchmarks import load_problems
+from mucode.core.records import Problem, Verdict
 from mucode.env import extract_code
-from mucode.records import Problem, Verdict
 from mucode.sandbox import Job, Limits, Sandbox
 
 MARKER = "mucode-differential: the tests finished"

@@ -25,11 +25,11 @@ from pathlib import Path
 from pydantic import TypeAdapter
 
 from mucode.benchmarks import load_problems
+from mucode.core.records import Message, Problem
 from mucode.env import extract_code, judge
 from mucode.generation import SamplingParams
 from mucode.generation.cache import request_key
 from mucode.generation.config import GeneratorConfig
-from mucode.records import Message, Problem
 from mucode.runs.search import cache_namespace
 from mucode.sandbox import Sandbox
 from mucode.search.run import turn_seed

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psutil
 
-from mucode.records import Message
+from mucode.core.records import Message
 from mucode.training.examples import (
     LabelKind,
     Origin,

@@ -59,7 +59,7 @@ MODULES: dict[str, list[str]] = {
     "sandbox/values.py": ["tests/sandbox/test_expected.py"],
     "sandbox/expected.py": ["tests/sandbox/test_expected.py"],
     "sandbox/verdicts.py": ["tests/sandbox/test_verdicts.py"],
-    "evaluate.py": ["tests/test_evaluate.py"],
+    "evaluation/evaluate.py": ["tests/test_evaluate.py"],
     "sandbox/harness.py": [
         "tests/sandbox/test_pool.py",
         "tests/sandbox/test_integrity.py",

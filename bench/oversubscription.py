@@ -25,9 +25,9 @@ SPIN = "while True:\n    pass\n"
 def measure(threads: int, busy: int, prompts: int, max_tokens: int) -> dict:
     """tok/s of one batched greedy call while ``busy`` sandbox workers spin."""
     from mucode.benchmarks import format_prompt, load_problems
+    from mucode.core.records import Message
     from mucode.generation import SamplingParams, make_generator
     from mucode.generation.config import LlamaCppConfig
-    from mucode.records import Message
     from mucode.sandbox import Job, Limits, Sandbox
 
     problems = load_problems("humaneval")[:prompts]

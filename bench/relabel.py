@@ -40,10 +40,10 @@ from pathlib import Path
 
 from mucode.calibration import problem_limits
 from mucode.commands.generation_run import GenerationRun
+from mucode.core.jsonl import write_jsonl
+from mucode.core.manifest import MANIFEST, git_state, versions
+from mucode.core.records import Trajectory, Verdict
 from mucode.env import judge
-from mucode.jsonl import write_jsonl
-from mucode.manifest import MANIFEST, git_state, versions
-from mucode.records import Trajectory, Verdict
 from mucode.rollout import TRAJECTORIES, accuracy_by_turn, read_trajectories
 from mucode.runs.rollout import RolloutRun
 from mucode.runs.search import SearchRun

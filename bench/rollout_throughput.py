@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 from mucode.benchmarks import format_prompt, load_problems
+from mucode.core.records import Message
 from mucode.generation import SamplingParams, make_generator
 from mucode.generation.config import LlamaCppConfig
-from mucode.records import Message
 from mucode.rollout import RolloutConfig, episode_seed, run_rollouts
 from mucode.sandbox import Sandbox
 

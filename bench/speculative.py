@@ -35,10 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from mucode.benchmarks import load_problems
+from mucode.core.records import Message, Trajectory
 from mucode.generation import SamplingParams
 from mucode.generation.config import LlamaCppConfig, Speculation
 from mucode.generation.llamacpp import EngineStats, LlamaCppGenerator
-from mucode.records import Message, Trajectory
 from mucode.rollout import RolloutConfig, derive_seed, read_trajectories, run_rollouts
 from mucode.sandbox import Sandbox
 

@@ -7,7 +7,7 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 
-from mucode.records import Problem, Status, Verdict
+from mucode.core.records import Problem, Status, Verdict
 from mucode.sandbox import Job, Limits, Sandbox
 
 BASE = Limits(timeout_s=1.0)  # the run's limit: below what the slow problem needs

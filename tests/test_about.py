@@ -10,8 +10,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 import mucode
-from mucode import manifest
 from mucode.cli import app
+from mucode.core import manifest
 
 ROOT = Path(mucode.__file__).resolve().parents[2]
 
@@ -39,5 +39,5 @@ def test_an_installed_copy_inside_another_repository_has_no_revision(tmp_path, m
     subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "other project"], check=True)
     installed = tmp_path / ".venv" / "lib" / "python3" / "site-packages" / "mucode"
     installed.mkdir(parents=True)
-    monkeypatch.setattr(manifest, "__file__", str(installed / "manifest.py"))
+    monkeypatch.setattr(manifest, "__file__", str(installed / "core" / "manifest.py"))
     assert manifest.git_state() == {"revision": None, "dirty": None}

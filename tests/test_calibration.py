@@ -8,7 +8,6 @@ import json
 import pytest
 
 from mucode.benchmarks import load_problems
-from mucode.cache import cache_dir
 from mucode.calibration import (
     FACTOR,
     measurement_key,
@@ -18,6 +17,7 @@ from mucode.calibration import (
     reference_times_path,
     time_limits,
 )
+from mucode.core.cache import cache_dir
 from mucode.sandbox import Limits, Sandbox, SandboxInfo
 from tests.fidelity import BASE, REFERENCE_SLEEP_S, slow_problem
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mucode.benchmarks import load_problems
+from mucode.core.records import Completion, Status, Turn, Verdict
 from mucode.env import FEEDBACK_PREFIX, Episode, extract_code
-from mucode.records import Completion, Status, Turn, Verdict
 
 
 @pytest.mark.parametrize(

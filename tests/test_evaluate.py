@@ -4,17 +4,17 @@ import logging
 import pytest
 from pydantic import ValidationError
 
-import mucode.evaluate as evaluate_module
-from mucode.errors import ConfigError, DatasetError, SandboxError
-from mucode.evaluate import (
+import mucode.evaluation.evaluate as evaluate_module
+from mucode.core.errors import ConfigError, DatasetError, SandboxError
+from mucode.core.jsonl import stream_jsonl
+from mucode.core.records import Problem, Status, Verdict
+from mucode.evaluation.evaluate import (
     EvaluationConfig,
     default_results_path,
     evaluate_reference,
     evaluate_samples,
     public_passed,
 )
-from mucode.jsonl import stream_jsonl
-from mucode.records import Problem, Status, Verdict
 from mucode.sandbox import Limits
 
 ADD = "def add(a, b):\n    return a + b\n"
@@ -145,7 +145,7 @@ def test_results_may_not_overwrite_the_samples(tmp_path, tiny_benchmark):
 
 def test_tasks_without_samples_are_logged(tmp_path, tiny_benchmark, caplog):
     path = _write_samples(tmp_path / "s.jsonl", SAMPLES[:1])
-    with caplog.at_level(logging.WARNING, logger="mucode.evaluate"):
+    with caplog.at_level(logging.WARNING, logger="mucode.evaluation.evaluate"):
         config = EvaluationConfig(benchmark="mbpp", ks=(1, 10), partial=True)
         summary = evaluate_samples(path, config)
     assert "2 of 3 tasks have no samples" in caplog.text
@@ -258,7 +258,7 @@ def test_infra_errors_excluded_from_pass_at_k_on_request(
 ):
     path = _write_samples(tmp_path / "s.jsonl", INFRA_SAMPLES)
     config = EvaluationConfig(benchmark="mbpp", ks=(1, 2), infra_errors="exclude", partial=True)
-    with caplog.at_level(logging.WARNING, logger="mucode.evaluate"):
+    with caplog.at_level(logging.WARNING, logger="mucode.evaluation.evaluate"):
         summary = evaluate_samples(path, config)
     # Mbpp/1 keeps its one judged sample (a pass); Mbpp/2 has none left and drops out.
     assert summary.pass_at_k == {1: 1.0}

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from mucode.errors import DatasetError
-from mucode.jsonl import append_jsonl, stream_jsonl
+from mucode.core.errors import DatasetError
+from mucode.core.jsonl import append_jsonl, stream_jsonl
 
 RECORDS = [
     {"task_id": "HumanEval/0", "sample_index": 0, "code": "def f():\n    return 'é'\n"},

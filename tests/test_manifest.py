@@ -7,8 +7,8 @@ import json
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from mucode.errors import ConfigError
-from mucode.manifest import MANIFEST, record_in_manifest, write_or_check_manifest
+from mucode.core.errors import ConfigError
+from mucode.core.manifest import MANIFEST, record_in_manifest, write_or_check_manifest
 
 
 class Run(BaseModel):

@@ -14,8 +14,8 @@ from rich.console import Console
 
 from mucode.cli import main
 from mucode.commands import context_full_warning, infra_error_warning
-from mucode.errors import MucodeError
-from mucode.terminal import error_text
+from mucode.core.errors import MucodeError
+from mucode.core.terminal import error_text
 
 
 def _printed(renderable) -> str:
@@ -65,7 +65,7 @@ def _model_download(tmp_path: Path):
 
 
 def _plots(_tmp_path: Path):
-    from mucode.plotting import pyplot
+    from mucode.core.plotting import pyplot
 
     pyplot()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mucode.errors import ConfigError
-from mucode.optional import import_optional
+from mucode.core.errors import ConfigError
+from mucode.core.optional import import_optional
 
 
 def test_present_module_is_returned():

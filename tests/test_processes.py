@@ -7,7 +7,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("accelerate")
 
-from mucode.processes import process_state, use_cpu  # noqa: E402
+from mucode.core.processes import process_state, use_cpu  # noqa: E402
 
 
 def test_one_process_without_a_launcher_is_the_main_one():

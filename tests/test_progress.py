@@ -9,7 +9,7 @@ import sys
 
 DEMO = """
 import time
-from mucode.progress import progress_bar
+from mucode.core.progress import progress_bar
 state = {"tok": 0, "programs": 0}
 with progress_bar("demo", lambda: dict(state)) as update:
     for i in range(4):

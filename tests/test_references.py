@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from mucode.benchmarks import BENCHMARKS, load_problems
-from mucode.records import Status
+from mucode.core.records import Status
 from mucode.sandbox import Job, Limits, Sandbox
 
 # Reference solutions known to fail their own tests upstream, with the reason. Empty for

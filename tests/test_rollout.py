@@ -8,10 +8,10 @@ import json
 import pytest
 
 from mucode.benchmarks import format_prompt, load_problems
+from mucode.core.errors import ContextFull
+from mucode.core.records import Completion, Status
 from mucode.env import FEEDBACK_PREFIX, INFRA_RETRIES, NO_CODE_FEEDBACK, Episode
-from mucode.errors import ContextFull
 from mucode.generation import SamplingParams, ScriptedGenerator
-from mucode.records import Completion, Status
 from mucode.rollout import (
     TRAJECTORIES,
     RolloutConfig,

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from mucode.errors import DatasetError
-from mucode.records import Problem
-from mucode.samples import read_samples, reference_samples
+from mucode.core.errors import DatasetError
+from mucode.core.records import Problem
+from mucode.evaluation.samples import read_samples, reference_samples
 
 
 def _problem(task_id: str, prefix: str = "") -> Problem:

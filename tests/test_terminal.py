@@ -12,13 +12,13 @@ from mucode.commands import evaluate as evaluate_command
 from mucode.commands import rollout as rollout_command
 from mucode.commands import search as search_command
 from mucode.commands.verifier import report_table
-from mucode.evaluate import EvaluationSummary
+from mucode.core.terminal import error_text, fitted_table
+from mucode.evaluation.evaluate import EvaluationSummary
 from mucode.report.tables import Grid, to_rich
 from mucode.rollout import RolloutSummary, StepStats
 from mucode.search.metrics import MeanCI, SearchSummary
 from mucode.search.run import SearchConfig
 from mucode.search.selectors import Selection
-from mucode.terminal import error_text, fitted_table
 from mucode.verifier.evaluation import BestOfN, VerifierReport
 
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from mucode.benchmarks import BENCHMARKS
-from mucode.cache import cache_dir
-from mucode.records import Problem
+from mucode.core.cache import cache_dir
+from mucode.core.records import Problem
 from mucode.sandbox import Job, Limits, ProgramRunner, SandboxInfo
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from mucode.cli_options import (
+from mucode.commands.options import (
     Adapter,
     Backend,
     BackendOption,
@@ -39,11 +39,11 @@ from mucode.cli_options import (
     Turns,
     Workers,
 )
-from mucode.errors import MucodeError
+from mucode.core.errors import MucodeError
+from mucode.core.terminal import error_text
+from mucode.evaluation.result_formats import ResultsFormat
 from mucode.export import ExportFormat
-from mucode.result_formats import ResultsFormat
 from mucode.search.selectors import Selection
-from mucode.terminal import error_text
 from mucode.training.examples import Method as RelabelMethod
 from mucode.verifier.objective import LossName
 
@@ -66,7 +66,7 @@ console = Console()
 
 def _print_version(requested: bool) -> None:
     if requested:
-        from mucode.about import version_lines
+        from mucode.commands.about import version_lines
 
         print("\n".join(version_lines()))
         raise typer.Exit()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from mucode.benchmarks import format_prompt
 from mucode.calibration import ProblemLimits
-from mucode.records import Message, Problem, Status, Trajectory, Turn, Verdict
+from mucode.core.records import Message, Problem, Status, Trajectory, Turn, Verdict
 from mucode.sandbox import Job, ProgramRunner
 
 FEEDBACK_PREFIX = "Feedback: "

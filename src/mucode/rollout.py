@@ -20,11 +20,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from mucode.calibration import ProblemLimits, problem_limits
+from mucode.core.errors import ContextFull
+from mucode.core.jsonl import stream_jsonl
+from mucode.core.records import Problem, Trajectory, Turn
 from mucode.env import Episode, extract_code, judge
-from mucode.errors import ContextFull
 from mucode.generation.base import Generator, SamplingParams
-from mucode.jsonl import stream_jsonl
-from mucode.records import Problem, Trajectory, Turn
 from mucode.sandbox import ProgramRunner
 from mucode.streaming import pending, stream_to_jsonl
 

@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from mucode.jsonl import append_jsonl
-from mucode.records import Problem
+from mucode.core.jsonl import append_jsonl
+from mucode.core.records import Problem
 
 
 def pending(runs: Iterable[tuple[Problem, int]], done: Iterable[str]) -> list[tuple[Problem, int]]:

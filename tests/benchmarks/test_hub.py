@@ -7,7 +7,7 @@ import pytest
 
 from mucode.benchmarks import load_problems
 from mucode.benchmarks.loader import _build_cached
-from mucode.errors import DatasetError
+from mucode.core.errors import DatasetError
 
 BOTH_OPTIONS = (
     r"Either pass --data-dir /path \(or set MUCODE_DATA_DIR=/path\) to a directory containing "

@@ -8,7 +8,7 @@ import pytest
 from mucode.benchmarks import get_problem, load_problems
 from mucode.benchmarks.humaneval import PublicSource, public_test
 from mucode.benchmarks.sources import humaneval_package_file
-from mucode.errors import DatasetError
+from mucode.core.errors import DatasetError
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import pytest
 
 from mucode.benchmarks import get_problem, load_problems
 from mucode.benchmarks.loader import _build_cached
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 
 
 def test_unknown_name_and_split_list_the_choices(shared_data_dir):

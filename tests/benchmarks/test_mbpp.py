@@ -4,7 +4,7 @@ import pytest
 
 from mucode.benchmarks import get_problem, load_problems
 from mucode.benchmarks.mbpp import find_entry_point
-from mucode.errors import DatasetError
+from mucode.core.errors import DatasetError
 
 
 @pytest.mark.parametrize(

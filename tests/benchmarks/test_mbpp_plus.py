@@ -6,7 +6,7 @@ import pytest
 
 from mucode.benchmarks import get_problem, load_problems
 from mucode.benchmarks.mbpp_plus import CHUNK
-from mucode.errors import DatasetError
+from mucode.core.errors import DatasetError
 
 NAME = "mbpp-plus-snapshot"
 

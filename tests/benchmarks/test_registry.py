@@ -4,7 +4,7 @@ import pytest
 
 from mucode.benchmarks import BENCHMARKS, BenchmarkInfo
 from mucode.benchmarks.registry import check_split, get_info, mbpp_split_of
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 
 
 def test_catalogue_names_and_splits():

@@ -1,7 +1,7 @@
 import pytest
 
 from mucode.benchmarks.rows import RawRow, field, prefixed_id_field, read_rows, str_list_field
-from mucode.errors import DatasetError
+from mucode.core.errors import DatasetError
 
 
 def test_json_array_rows_carry_their_start_line(tmp_path):

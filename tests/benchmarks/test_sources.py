@@ -2,7 +2,7 @@ import pytest
 
 from mucode.benchmarks.hub import HubRef
 from mucode.benchmarks.sources import DATA_DIR_ENV, humaneval_package_file, locate
-from mucode.errors import DatasetError
+from mucode.core.errors import DatasetError
 
 
 @pytest.fixture(autouse=True)

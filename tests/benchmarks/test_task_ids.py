@@ -1,7 +1,7 @@
 import pytest
 
 from mucode.benchmarks import normalize_task_id
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 
 
 @pytest.mark.parametrize("raw", [11, "11", "Mbpp/11", "mbpp/11", " Mbpp/11 ", "Mbpp/011"])

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from mucode.benchmarks import load_problems
-from mucode.evaluate import EvaluationConfig, evaluate_samples
+from mucode.evaluation.evaluate import EvaluationConfig, evaluate_samples
 from mucode.sandbox import Limits
 from tests.distributed.conftest import without_timings
 

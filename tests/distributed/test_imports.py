@@ -9,7 +9,7 @@ import sys
 LOCAL_EVALUATE = """
 import json, sys, pathlib
 import mucode.cli
-from mucode.evaluate import EvaluationConfig, evaluate_samples
+from mucode.evaluation.evaluate import EvaluationConfig, evaluate_samples
 path = pathlib.Path(sys.argv[1])
 sample = {"task_id": "HumanEval/53", "completion": "    return x + y\\n"}
 path.write_text(json.dumps(sample) + "\\n")
@@ -21,7 +21,7 @@ print(sorted(m for m in sys.modules if m.split(".")[0] == "ray" or m.startswith(
 WITHOUT_RAY = """
 import sys
 sys.modules["ray"] = None  # as if it were not installed
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 from mucode.sandbox import open_sandbox
 try:
     open_sandbox(ray="auto")

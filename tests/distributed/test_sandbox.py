@@ -11,8 +11,8 @@ import time
 
 import pytest
 
+from mucode.core.records import Status
 from mucode.env import run_with_retries
-from mucode.records import Status
 from mucode.sandbox import Job, Sandbox
 from tests.distributed.conftest import LIMITS, essence, numbered
 

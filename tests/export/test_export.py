@@ -9,12 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from mucode.cli import app
-from mucode.errors import ConfigError, DatasetError
+from mucode.core.errors import ConfigError, DatasetError
+from mucode.core.jsonl import write_jsonl
+from mucode.core.records import Completion, Message, Status, Trajectory, Turn, Verdict
 from mucode.export import ExportFormat
 from mucode.export.kinds import KINDS, find_kind
 from mucode.export.schema import type_name
-from mucode.jsonl import write_jsonl
-from mucode.records import Completion, Message, Status, Trajectory, Turn, Verdict
 from mucode.rollout import TRAJECTORIES
 from mucode.search.records import SearchEpisode, SearchTurn
 from mucode.search.run import SEARCHES

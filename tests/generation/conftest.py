@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 from mucode.generation import make_generator
 from mucode.generation.config import LlamaCppConfig
 

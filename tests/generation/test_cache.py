@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from mucode.core.records import Message
 from mucode.generation import SamplingParams, ScriptedGenerator
 from mucode.generation.cache import CachedGenerator
-from mucode.records import Message
 
 HELLO = [Message("user", "hello")]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 from mucode.generation import causal_lm, models
 from mucode.generation.causal_lm import (
     EMBEDDED,

@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from mucode.errors import ConfigError, ContextFull
+from mucode.core.errors import ConfigError, ContextFull
+from mucode.core.manifest import MANIFEST
+from mucode.core.records import Message
 from mucode.generation import SamplingParams, make_generator
 from mucode.generation.config import HFConfig
-from mucode.manifest import MANIFEST
-from mucode.records import Message
 from mucode.rollout import TRAJECTORIES
 from tests.tiny_models import save_tiny_qwen2
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from mucode.benchmarks import load_problems
-from mucode.errors import ContextFull
+from mucode.core.errors import ContextFull
+from mucode.core.records import Message
 from mucode.generation import SamplingParams
-from mucode.records import Message
 from mucode.rollout import RolloutConfig, read_trajectories, run_rollouts
 from mucode.sandbox import Sandbox
 

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 from mucode.generation import models
 from mucode.generation.models import PackagedModel, assemble, packaged_parts, resolve_model
 

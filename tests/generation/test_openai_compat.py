@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from mucode.errors import ContextFull, GenerationError
+from mucode.core.errors import ContextFull, GenerationError
+from mucode.core.records import Message
 from mucode.generation import SamplingParams, make_generator
 from mucode.generation.config import OpenAIConfig
-from mucode.records import Message
 
 pytestmark = pytest.mark.slow
 QUESTION = [Message("user", "Write a Python function add(a, b) that returns a + b.")]

@@ -18,10 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from mucode.commands.generation_run import generator_config
-from mucode.errors import ConfigError, GenerationError
+from mucode.core.errors import ConfigError, GenerationError
+from mucode.core.records import Message
 from mucode.generation import SamplingParams, make_generator
 from mucode.generation.config import OpenAIConfig
-from mucode.records import Message
 from tests.generation.openai_stub import answer, request_key, start_stub
 
 pytest.importorskip("openai", reason="install the openai extra: pip install -e '.[openai]'")

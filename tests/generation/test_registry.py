@@ -9,7 +9,7 @@ import sys
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 from mucode.generation import make_generator
 from mucode.generation.config import GeneratorConfig, LlamaCppConfig, VLLMConfig
 

@@ -14,9 +14,10 @@ from types import SimpleNamespace
 import pytest
 from pydantic import ValidationError
 
-from mucode.cli_options import DraftMax, NgramSize
 from mucode.commands.generation_run import generator_config, speculation
-from mucode.errors import ConfigError
+from mucode.commands.options import DraftMax, NgramSize
+from mucode.core.errors import ConfigError
+from mucode.core.records import Message
 from mucode.generation import SamplingParams
 from mucode.generation.config import (
     DRAFT_MAX,
@@ -27,7 +28,6 @@ from mucode.generation.config import (
     VLLMConfig,
 )
 from mucode.generation.vllm_engine import speculative_config
-from mucode.records import Message
 from tests.tiny_models import save_tiny_causal_lm, save_tiny_gguf, sharpen_tiny_model
 
 NGRAM = Speculation(method="ngram", draft_max=8, ngram_size=3)

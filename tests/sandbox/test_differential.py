@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from mucode.records import Problem
+from mucode.core.records import Problem
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mucode.records import Status
+from mucode.core.records import Status
 from mucode.sandbox import Job, Limits, Sandbox
 from mucode.sandbox.worker import SANDBOX_UID_BASE
 from tests.sandbox.conftest import LAUNCHERS, require_launcher

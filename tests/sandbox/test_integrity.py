@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mucode.records import Status
+from mucode.core.records import Status
 from mucode.sandbox import Job
 
 pytestmark = pytest.mark.hostile
@@ -40,7 +40,7 @@ def test_the_child_never_holds_the_expected_value(sandbox):
 
 def test_reporting_progress_from_the_program_is_not_a_pass(sandbox):
     program = FRAME_WALKER + (
-        "from mucode.records import Status\n"
+        "from mucode.core.records import Status\n"
         "reporter.loaded()\nreporter.progress(0)\nreporter.final(Status.PASSED, 'ok')\n"
     )
     verdict = sandbox.run(Job(program + "def solve():\n    return 0\n", ("assert solve() == 42",)))
@@ -70,7 +70,7 @@ def test_a_signal_python_has_no_name_for_is_a_crash(sandbox):
 
 def test_reporting_a_guessed_value_from_the_program_is_not_a_pass(sandbox):
     program = FRAME_WALKER + (
-        "from mucode.records import Status\n"
+        "from mucode.core.records import Status\n"
         "reporter.loaded()\nreporter.value(0, 41)\nreporter.progress(0)\n"
         "reporter.final(Status.PASSED, 'ok')\n"
     )

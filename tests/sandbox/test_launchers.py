@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 from mucode.sandbox.launchers import (
     LAUNCHER_ENV,
     Launcher,

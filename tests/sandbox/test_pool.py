@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mucode.records import Status
+from mucode.core.records import Status
 from mucode.sandbox import Job, Limits
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from mucode.benchmarks import load_problems
 from mucode.benchmarks.mbpp_plus import INPUTS_NAME, SPEC_NAME
-from mucode.records import Status
+from mucode.core.records import Status
 from mucode.sandbox import Job, Sandbox, expected
 from mucode.sandbox.expected import ReferenceValue
 from mucode.sandbox.references import ReferenceOutputs

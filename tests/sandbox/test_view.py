@@ -23,8 +23,8 @@ import pytest
 
 from mucode.benchmarks import load_problems
 from mucode.benchmarks.sources import PLUS_SNAPSHOT_FILE
+from mucode.core.records import Problem, Status
 from mucode.generation.models import DEFAULT_MODEL, packaged_parts
-from mucode.records import Problem, Status
 from mucode.sandbox import Job
 from mucode.sandbox.launchers import bwrap_available
 from mucode.sandbox.namespaces import TMPFS_DIRS, Kind

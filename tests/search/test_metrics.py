@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from mucode.records import Completion, Status, Turn, Verdict
+from mucode.core.records import Completion, Status, Turn, Verdict
 from mucode.search.metrics import Z_95, SearchSummary, mean_ci, summarize
 from mucode.search.records import SearchEpisode, SearchTurn
 

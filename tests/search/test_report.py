@@ -9,10 +9,10 @@ import sys
 import pytest
 
 from mucode.commands.report import write_report
-from mucode.errors import ConfigError
-from mucode.jsonl import write_jsonl
-from mucode.manifest import MANIFEST
-from mucode.records import Completion, Message, Status, Turn, Verdict
+from mucode.core.errors import ConfigError
+from mucode.core.jsonl import write_jsonl
+from mucode.core.manifest import MANIFEST
+from mucode.core.records import Completion, Message, Status, Turn, Verdict
 from mucode.report.plots import _colours, _markers
 from mucode.report.runs import load_run, unpaired
 from mucode.report.tables import tables, to_markdown

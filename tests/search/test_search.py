@@ -9,10 +9,10 @@ import logging
 import pytest
 
 from mucode.benchmarks import load_problems
+from mucode.core.errors import ConfigError, ContextFull, SandboxError
+from mucode.core.records import Status
 from mucode.env import INFRA_RETRIES
-from mucode.errors import ConfigError, ContextFull, SandboxError
 from mucode.generation import SamplingParams, ScriptedGenerator
-from mucode.records import Status
 from mucode.sandbox import Limits, Sandbox
 from mucode.search.metrics import summarize
 from mucode.search.run import SEARCHES, SearchConfig, Searcher, read_searches

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from mucode.records import Completion, Status, Turn, Verdict
+from mucode.core.records import Completion, Status, Turn, Verdict
 from mucode.search.selectors import Selection, select
 
 

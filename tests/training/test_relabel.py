@@ -13,10 +13,10 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from mucode.cli import app, main
+from mucode.core.errors import ConfigError, DatasetError
+from mucode.core.jsonl import write_jsonl
+from mucode.core.records import Completion, Problem, Status, Trajectory, Turn, Verdict
 from mucode.env import FEEDBACK_PREFIX, Episode, extract_code
-from mucode.errors import ConfigError, DatasetError
-from mucode.jsonl import write_jsonl
-from mucode.records import Completion, Problem, Status, Trajectory, Turn, Verdict
 from mucode.rollout import TRAJECTORIES
 from mucode.training.examples import (
     LabelKind,

@@ -9,9 +9,9 @@ import pytest
 pytest.importorskip("trl")
 pytest.importorskip("peft")
 
-from mucode.errors import DatasetError
+from mucode.core.errors import DatasetError
+from mucode.core.records import Message
 from mucode.generation.tiny_model import tiny_model_dir
-from mucode.records import Message
 from mucode.training.examples import (
     LabelKind,
     Origin,

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("trl")
 pytest.importorskip("peft")
 
-from mucode.records import Message
+from mucode.core.records import Message
 from mucode.training.examples import (
     LabelKind,
     Origin,

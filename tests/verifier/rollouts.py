@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from mucode.jsonl import write_jsonl
-from mucode.records import Completion, Message, Status, Trajectory, Turn, Verdict
+from mucode.core.jsonl import write_jsonl
+from mucode.core.records import Completion, Message, Status, Trajectory, Turn, Verdict
 from mucode.rollout import TRAJECTORIES
 
 TurnSpec = tuple[str, Status] | tuple[str, Status, Status]  # code, oracle[, public] status

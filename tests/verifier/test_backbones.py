@@ -7,7 +7,7 @@ import pytest
 
 transformers = pytest.importorskip("transformers")
 
-from mucode.errors import ConfigError  # noqa: E402
+from mucode.core.errors import ConfigError  # noqa: E402
 from mucode.generation.tiny_model import TINY  # noqa: E402
 from mucode.verifier import backbones  # noqa: E402
 from mucode.verifier.backbones import (  # noqa: E402

@@ -17,8 +17,8 @@ pytest.importorskip("peft")
 pytest.importorskip("sklearn")
 
 from mucode.cli import main  # noqa: E402
+from mucode.core.manifest import MANIFEST  # noqa: E402
 from mucode.generation.causal_lm import bf16_is_native  # noqa: E402
-from mucode.manifest import MANIFEST  # noqa: E402
 from mucode.verifier.model import Verifier  # noqa: E402
 from mucode.verifier.train import VerifierTrainConfig, train_verifier  # noqa: E402
 

@@ -6,8 +6,8 @@ from dataclasses import FrozenInstanceError, fields, replace
 
 import pytest
 
-from mucode.errors import DatasetError
-from mucode.records import Message, Status
+from mucode.core.errors import DatasetError
+from mucode.core.records import Message, Status
 from mucode.verifier.data import (
     load_problem_codes,
     pair_examples,

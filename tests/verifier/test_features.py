@@ -9,7 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from mucode.errors import ConfigError  # noqa: E402
+from mucode.core.errors import ConfigError  # noqa: E402
 from mucode.verifier.features import FeatureStore, compute_features, input_key  # noqa: E402
 from mucode.verifier.inputs import InputFormat, make_encoder  # noqa: E402
 from mucode.verifier.model import load_tokenizer, prepare_model  # noqa: E402

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("transformers")
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 from mucode.verifier.inputs import (
     CODE_SHARE,
     ChatEncoder,
@@ -164,7 +164,7 @@ def test_a_budget_the_chat_frame_fills_is_refused(tokenizer):
 
 
 def test_the_embedded_models_tokenizer_frames_the_prompt_as_the_generator_saw_it():
-    from mucode.cache import cache_dir
+    from mucode.core.cache import cache_dir
     from mucode.generation.causal_lm import SOURCE_RECORD
     from mucode.generation.models import DEFAULT_MODEL
 

@@ -20,7 +20,7 @@ pytest.importorskip("sklearn")
 from safetensors.torch import load_file  # noqa: E402
 
 from mucode.cli import main  # noqa: E402
-from mucode.errors import ConfigError  # noqa: E402
+from mucode.core.errors import ConfigError  # noqa: E402
 from mucode.generation.causal_lm import bf16_is_native  # noqa: E402
 from mucode.verifier.inputs import ChatEncoder, PairEncoder  # noqa: E402
 from mucode.verifier.model import HEAD_WEIGHTS, METADATA, Verifier  # noqa: E402

@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("sklearn")
 
-from mucode.manifest import MANIFEST  # noqa: E402
+from mucode.core.manifest import MANIFEST  # noqa: E402
 from mucode.verifier.data import load_problem_codes, pair_examples  # noqa: E402
 from mucode.verifier.losses import bt_loss  # noqa: E402
 from mucode.verifier.model import METADATA, Verifier, load_tokenizer, prepare_model  # noqa: E402

@@ -13,7 +13,7 @@ pytest.importorskip("torch")
 pytest.importorskip("accelerate")
 pytest.importorskip("sklearn")
 
-from mucode.manifest import MANIFEST
+from mucode.core.manifest import MANIFEST
 from mucode.verifier.model import METADATA
 from mucode.verifier.train import VerifierTrainConfig, train_verifier
 from tests.launching import LOSS_TOLERANCE, launch, logged_losses

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 
 from mucode.benchmarks.rows import RawRow
-from mucode.errors import DatasetError
+from mucode.core.errors import DatasetError
 
 _HUB_TIMEOUT_S = "5"
 _OFFLINE_VARS = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")

@@ -13,8 +13,8 @@ from enum import Enum
 from mucode.benchmarks.doc_examples import check_example, docstring_example
 from mucode.benchmarks.registry import HUMANEVAL
 from mucode.benchmarks.rows import RawRow, field, prefixed_id_field
-from mucode.errors import DatasetError
-from mucode.records import Problem
+from mucode.core.errors import DatasetError
+from mucode.core.records import Problem
 
 FIELDS = "task_id, prompt, entry_point, canonical_solution, test"
 

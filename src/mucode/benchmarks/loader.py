@@ -20,8 +20,8 @@ from mucode.benchmarks.registry import (
 from mucode.benchmarks.rows import RawRow
 from mucode.benchmarks.sources import Source, locate, read_source
 from mucode.benchmarks.task_ids import normalize_task_id
-from mucode.errors import ConfigError, DatasetError
-from mucode.records import Problem
+from mucode.core.errors import ConfigError, DatasetError
+from mucode.core.records import Problem
 
 _BUILDERS: dict[str, Callable[[list[RawRow]], list[Problem]]] = {
     MBPP: build_mbpp,

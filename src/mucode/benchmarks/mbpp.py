@@ -10,8 +10,8 @@ from collections import deque
 from mucode.benchmarks.registry import MBPP, MBPP_SANITIZED, mbpp_split_of
 from mucode.benchmarks.rows import RawRow, field, str_list_field
 from mucode.benchmarks.test_imports import with_missing_imports
-from mucode.errors import DatasetError
-from mucode.records import Problem
+from mucode.core.errors import DatasetError
+from mucode.core.records import Problem
 
 FULL_FIELDS = "text, code, task_id, test_setup_code, test_list, challenge_test_list"
 SANITIZED_FIELDS = "prompt, code, task_id, test_imports, test_list"

@@ -25,8 +25,8 @@ from mucode.benchmarks.registry import MBPP_PLUS_SNAPSHOT
 from mucode.benchmarks.rows import RawRow, field, prefixed_id_field
 from mucode.benchmarks.task_ids import task_number
 from mucode.benchmarks.test_imports import with_missing_imports
-from mucode.errors import DatasetError
-from mucode.records import Problem
+from mucode.core.errors import DatasetError
+from mucode.core.records import Problem
 
 FIELDS = "task_id, prompt, entry_point, canonical_solution, base_input, plus_input, atol, assertion"
 CHUNK = 50  # inputs per differential test: small feedback, few sandbox runs

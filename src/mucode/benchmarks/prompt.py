@@ -11,7 +11,7 @@ text is restated here, not imported.
 
 from __future__ import annotations
 
-from mucode.records import Problem
+from mucode.core.records import Problem
 
 _TEMPLATE = """Write a Python function implementation for the following prompt:
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 
 MBPP = "mbpp"
 MBPP_SANITIZED = "mbpp-sanitized"

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mucode.errors import DatasetError
-from mucode.jsonl import stream_jsonl
+from mucode.core.errors import DatasetError
+from mucode.core.jsonl import stream_jsonl
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from mucode.benchmarks.hub import HubRef, load_hub_rows
 from mucode.benchmarks.registry import HUMANEVAL, MBPP, MBPP_PLUS_SNAPSHOT, MBPP_SANITIZED
 from mucode.benchmarks.rows import RawRow, read_rows
-from mucode.errors import DatasetError
+from mucode.core.errors import DatasetError
 
 DATA_DIR_ENV = "MUCODE_DATA_DIR"
 PLUS_SNAPSHOT_FILE = "MbppPlus.git-767efcc.jsonl"

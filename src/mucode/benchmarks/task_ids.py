@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from mucode.benchmarks.registry import HUMANEVAL, get_info
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 
 _PREFIX = {HUMANEVAL: "HumanEval"}  # every other benchmark is of the MBPP family
 _MBPP_PREFIX = "Mbpp"

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from mucode.errors import ConfigError, validation_problems
+from mucode.core.errors import ConfigError, validation_problems
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,6 +33,6 @@ def infra_error_warning(count: int, episodes: str) -> str:
 def quiet_unless_main(console: Console) -> None:
     """Silence ``console`` in every process of an ``accelerate launch`` but the main one:
     the others train their shards and would print the same summary again."""
-    from mucode.processes import process_state
+    from mucode.core.processes import process_state
 
     console.quiet = not process_state().is_main_process

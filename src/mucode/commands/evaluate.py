@@ -9,16 +9,16 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from mucode.commands import invalid_options
-from mucode.errors import ConfigError
-from mucode.evaluate import (
+from mucode.core.errors import ConfigError
+from mucode.core.progress import progress_bar
+from mucode.core.terminal import fitted_table
+from mucode.evaluation.evaluate import (
     EvaluationConfig,
     EvaluationSummary,
     evaluate_reference,
     evaluate_samples,
 )
-from mucode.progress import progress_bar
 from mucode.sandbox.limits import limits_from_options
-from mucode.terminal import fitted_table
 
 REFERENCE = "reference"
 DEFAULT_REFERENCE_DIR = Path("runs") / "reference"

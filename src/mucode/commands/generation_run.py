@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mucode.benchmarks import load_problems
 from mucode.calibration import ProblemLimits, problem_limits
-from mucode.errors import ConfigError, validation_problems
+from mucode.core.errors import ConfigError, validation_problems
+from mucode.core.manifest import record_in_manifest
+from mucode.core.records import Problem
 from mucode.generation.config import (
     GeneratorConfig,
     HFConfig,
@@ -19,8 +21,6 @@ from mucode.generation.config import (
     VLLMConfig,
     llamacpp_speculation_problem,
 )
-from mucode.manifest import record_in_manifest
-from mucode.records import Problem
 from mucode.sandbox import ProgramRunner
 
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from mucode.commands import invalid_options
-from mucode.terminal import fitted_table
+from mucode.core.terminal import fitted_table
 
 
 def build_config(**options: Any):

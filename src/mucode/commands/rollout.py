@@ -7,9 +7,9 @@ from rich.console import Console
 from rich.table import Table
 
 from mucode.commands import context_full_warning, infra_error_warning, invalid_options
+from mucode.core.terminal import fitted_table
 from mucode.rollout import RolloutSummary
 from mucode.runs.rollout import RolloutRun
-from mucode.terminal import fitted_table
 
 
 def build_run(**options: object) -> RolloutRun:

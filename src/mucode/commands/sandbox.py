@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from mucode.records import Status, Verdict
+from mucode.core.records import Status, Verdict
 from mucode.sandbox import Job, Limits, Sandbox
 
 _STATUS_STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.TIMEOUT: "yellow",

@@ -9,11 +9,11 @@ from rich.console import Console
 from rich.table import Table
 
 from mucode.commands import context_full_warning, infra_error_warning, invalid_options
+from mucode.core.terminal import fitted_table
 from mucode.generation.cache import CachedGenerator
 from mucode.runs.search import SUMMARY, SearchRun
 from mucode.search.metrics import SearchSummary
 from mucode.search.run import SEARCHES, SearchConfig, Searcher
-from mucode.terminal import fitted_table
 
 
 def build_run(**options: object) -> SearchRun:

@@ -11,9 +11,9 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from mucode.commands import invalid_options
-from mucode.errors import ConfigError
-from mucode.jsonl import write_jsonl
-from mucode.terminal import fitted_table
+from mucode.core.errors import ConfigError
+from mucode.core.jsonl import write_jsonl
+from mucode.core.terminal import fitted_table
 from mucode.verifier.evaluation import VerifierReport
 
 
@@ -29,7 +29,7 @@ def build_train_config(**options: Any):
 
 def run_train(config, out: Path) -> dict[str, Any]:
     """Train (or resume) a verifier; a head-only run's feature pass drives a progress bar."""
-    from mucode.progress import progress_bar
+    from mucode.core.progress import progress_bar
     from mucode.verifier.train import train_verifier
 
     if not config.head_only:
@@ -72,7 +72,7 @@ def run_eval(verifier_dir: Path, rollouts: Sequence[Path], ns: tuple[int, ...], 
     """Score held-out rollouts; write ``report.json`` and ``report.png`` into ``out``.
 
     With ``features`` (head-only verifiers) scores go through that feature store."""
-    from mucode.progress import progress_bar
+    from mucode.core.progress import progress_bar
     from mucode.verifier.data import load_problem_codes
     from mucode.verifier.evaluation import report, score_problems
     from mucode.verifier.model import Verifier
@@ -107,7 +107,7 @@ def run_eval(verifier_dir: Path, rollouts: Sequence[Path], ns: tuple[int, ...], 
 def run_score(samples_file: Path, verifier_dir: Path, problems_by_id: dict, benchmark: str,
               out: Path, batch_size: int) -> Path:  # fmt: skip
     """Add a ``score`` to every sample line; write them to ``out`` in input order."""
-    from mucode.samples import read_samples
+    from mucode.evaluation.samples import read_samples
     from mucode.verifier.model import Verifier
 
     samples = read_samples(samples_file, problems_by_id, benchmark)

@@ -13,8 +13,8 @@ import platform
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from mucode.errors import SandboxError
-from mucode.records import Verdict
+from mucode.core.errors import SandboxError
+from mucode.core.records import Verdict
 from mucode.sandbox.limits import Limits
 from mucode.sandbox.pool import Job, Sandbox, SandboxInfo
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)

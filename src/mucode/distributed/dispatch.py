@@ -28,8 +28,8 @@ from typing import Any
 import ray
 from ray.exceptions import RayError
 
-from mucode.errors import SandboxError
-from mucode.records import Verdict
+from mucode.core.errors import SandboxError
+from mucode.core.records import Verdict
 from mucode.sandbox.limits import Limits
 from mucode.sandbox.pool import Job
 

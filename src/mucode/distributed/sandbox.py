@@ -20,11 +20,11 @@ from typing import Any
 import ray
 from ray.exceptions import RayError
 
+from mucode.core.errors import SandboxError
+from mucode.core.records import Verdict
 from mucode.distributed.actor import NodeReport, SandboxActor
 from mucode.distributed.cluster import Node, connect, cpu_nodes, pinned_to
 from mucode.distributed.dispatch import ActorSlot, Dispatcher
-from mucode.errors import SandboxError
-from mucode.records import Verdict
 from mucode.sandbox.limits import Limits
 from mucode.sandbox.pool import Job, SandboxInfo
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 from mucode.export import rollouts, searches
 from mucode.export.schema import RunKind
 

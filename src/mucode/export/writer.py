@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mucode.errors import ConfigError, DatasetError
+from mucode.core.errors import ConfigError, DatasetError
+from mucode.core.optional import import_optional
 from mucode.export import ExportFormat
 from mucode.export.kinds import find_kind
 from mucode.export.schema import RunKind, features, type_name
-from mucode.optional import import_optional
 
 INSTALL = "pip install 'mucode[export]'"
 CARD = "README.md"

@@ -6,7 +6,7 @@ engine and a missing extra is named in the error.
 
 from importlib import import_module
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 from mucode.generation.base import Generator, SamplingParams
 from mucode.generation.config import GeneratorConfig
 from mucode.generation.scripted import ScriptedGenerator

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mucode.records import Completion, Message
+from mucode.core.records import Completion, Message
 
 
 class SamplingParams(BaseModel):

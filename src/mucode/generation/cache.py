@@ -15,9 +15,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from mucode.core.jsonl import append_jsonl, stream_jsonl
+from mucode.core.records import Completion, Message
 from mucode.generation.base import Generator, SamplingParams, expand_requests, regroup
-from mucode.jsonl import append_jsonl, stream_jsonl
-from mucode.records import Completion, Message
 
 
 def request_key(namespace: str, conversation: Sequence[Message], sampling: SamplingParams,

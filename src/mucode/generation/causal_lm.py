@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mucode.cache import cache_dir
-from mucode.errors import ConfigError
+from mucode.core.cache import cache_dir
+from mucode.core.errors import ConfigError
+from mucode.core.optional import import_optional
 from mucode.generation.models import DEFAULT_MODEL, resolve_model
 from mucode.generation.tiny_model import TINY, tiny_model_dir
-from mucode.optional import import_optional
 
 logger = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mucode.errors import ConfigError, ContextFull
+from mucode.core.errors import ConfigError, ContextFull
+from mucode.core.optional import import_optional
+from mucode.core.records import Completion, Message
 from mucode.generation.base import Request, SamplingParams, expand_requests, regroup
 from mucode.generation.config import HFConfig
-from mucode.optional import import_optional
-from mucode.records import Completion, Message
 
 
 class HFGenerator:

@@ -18,12 +18,12 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from mucode.errors import ConfigError, ContextFull, GenerationError
+from mucode.core.errors import ConfigError, ContextFull, GenerationError
+from mucode.core.optional import import_optional
+from mucode.core.records import Completion, Message
 from mucode.generation.base import SamplingParams, expand_requests, regroup
 from mucode.generation.config import LlamaCppConfig, Speculation
 from mucode.generation.models import resolve_model
-from mucode.optional import import_optional
-from mucode.records import Completion, Message
 
 ADAPTER_GGUF = "adapter.gguf"
 

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mucode.cache import cache_dir
-from mucode.errors import ConfigError
+from mucode.core.cache import cache_dir
+from mucode.core.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 

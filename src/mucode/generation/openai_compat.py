@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 
-from mucode.errors import ContextFull, GenerationError
+from mucode.core.errors import ContextFull, GenerationError
+from mucode.core.optional import import_optional
+from mucode.core.records import Completion, Message
 from mucode.generation.base import SamplingParams, expand_requests, regroup
 from mucode.generation.config import OpenAIConfig
 from mucode.generation.replicas import Balancer, ReplicaFailed
-from mucode.optional import import_optional
-from mucode.records import Completion, Message
 
 
 class OpenAICompatGenerator:

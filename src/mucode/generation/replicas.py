@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from mucode.errors import GenerationError
+from mucode.core.errors import GenerationError
 
 logger = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from mucode.core.records import Completion, Message
 from mucode.generation.base import SamplingParams
-from mucode.records import Completion, Message
 
 Script = Callable[[Sequence[Message], int], str | Completion]
 """``(conversation, sample_index) -> answer``; a ``str`` is a complete (``stop``) answer."""

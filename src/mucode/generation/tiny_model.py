@@ -12,8 +12,8 @@ import json
 import shutil
 from pathlib import Path
 
-from mucode.cache import cache_dir
-from mucode.optional import import_optional
+from mucode.core.cache import cache_dir
+from mucode.core.optional import import_optional
 
 TINY = "tiny"
 VERSION = 1

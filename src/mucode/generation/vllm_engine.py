@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from mucode.core.optional import import_optional
+from mucode.core.records import Completion, Message
 from mucode.generation.base import SamplingParams, expand_requests, regroup
 from mucode.generation.config import Speculation, VLLMConfig
-from mucode.optional import import_optional
-from mucode.records import Completion, Message
 
 
 class VLLMGenerator:

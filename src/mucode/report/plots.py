@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from mucode.plotting import pyplot, save_png
+from mucode.core.plotting import pyplot, save_png
 from mucode.report.runs import SearchRunResult
 
 

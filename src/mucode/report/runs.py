@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mucode.errors import ConfigError
-from mucode.manifest import MANIFEST
+from mucode.core.errors import ConfigError
+from mucode.core.manifest import MANIFEST
 from mucode.search.metrics import SearchSummary, summarize
 from mucode.search.run import SEARCHES, read_searches
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from rich.table import Table
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
+from mucode.core.terminal import fitted_table
 from mucode.report.runs import SearchRunResult
 from mucode.search.metrics import MeanCI
-from mucode.terminal import fitted_table
 
 METHOD_ORDER = ("rand", "pt", "lv", "pt+lv", "ov")
 

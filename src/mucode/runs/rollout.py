@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from mucode.commands.generation_run import GenerationRun, recorded_limits
+from mucode.core.manifest import write_or_check_manifest
+from mucode.core.progress import progress_bar
 from mucode.generation import make_generator
-from mucode.manifest import write_or_check_manifest
-from mucode.progress import progress_bar
 from mucode.rollout import (
     TRAJECTORIES,
     RolloutConfig,

@@ -12,12 +12,12 @@ from pathlib import Path
 from pydantic import model_validator
 
 from mucode.commands.generation_run import GenerationRun, recorded_limits
+from mucode.core.manifest import write_or_check_manifest
+from mucode.core.progress import progress_bar
+from mucode.core.records import Problem
 from mucode.generation import make_generator
 from mucode.generation.cache import CachedGenerator
 from mucode.generation.config import GeneratorConfig
-from mucode.manifest import write_or_check_manifest
-from mucode.progress import progress_bar
-from mucode.records import Problem
 from mucode.sandbox import open_sandbox
 from mucode.sandbox.limits import limits_from_options
 from mucode.search.metrics import SearchSummary, summarize

@@ -27,7 +27,7 @@ from typing import Any
 
 from mucode.benchmarks.mbpp_plus import INPUTS_NAME, SPEC_NAME
 from mucode.benchmarks.plus_oracle import same
-from mucode.records import Status
+from mucode.core.records import Status
 from mucode.sandbox import values
 from mucode.sandbox.feedback import assertion_feedback, truncate_middle
 from mucode.sandbox.harness import PLACEHOLDER_HEAD, PLACEHOLDER_TAIL, VALUE_HOOK

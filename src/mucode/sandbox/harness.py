@@ -24,7 +24,7 @@ from importlib.machinery import SourceFileLoader
 from types import ModuleType
 from typing import Any, NoReturn
 
-from mucode.records import Status
+from mucode.core.records import Status
 from mucode.sandbox import feedback, values
 
 # Bound once, before untrusted code can patch the originals.

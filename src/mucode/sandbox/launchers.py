@@ -16,7 +16,7 @@ import os
 import shutil
 from enum import Enum
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 from mucode.sandbox.namespaces import TMPFS_DIRS, VIEW_LAYER, Kind
 from mucode.sandbox.view import View
 

@@ -13,8 +13,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from mucode.errors import SandboxError
-from mucode.records import Status, Verdict
+from mucode.core.errors import SandboxError
+from mucode.core.records import Status, Verdict
 from mucode.sandbox import expected, protocol
 from mucode.sandbox.launchers import (
     Launcher,

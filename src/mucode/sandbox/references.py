@@ -15,8 +15,8 @@ import platform
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from mucode.cache import cache_dir
-from mucode.records import Status
+from mucode.core.cache import cache_dir
+from mucode.core.records import Status
 from mucode.sandbox import values
 from mucode.sandbox.expected import Differential, ReferenceValue
 

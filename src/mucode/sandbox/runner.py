@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from mucode.optional import import_optional
-from mucode.records import Verdict
+from mucode.core.optional import import_optional
+from mucode.core.records import Verdict
 from mucode.sandbox.limits import Limits
 from mucode.sandbox.pool import Job, Sandbox, SandboxInfo
 

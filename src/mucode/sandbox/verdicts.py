@@ -10,7 +10,7 @@ import contextlib
 import signal
 from dataclasses import dataclass, field
 
-from mucode.records import Status
+from mucode.core.records import Status
 from mucode.sandbox.feedback import truncate_middle
 
 OUTPUT_TAIL_CHARS = 800

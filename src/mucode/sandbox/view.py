@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mucode.benchmarks.sources import DATA_DIR_ENV
-from mucode.cache import cache_dir
-from mucode.errors import SandboxError
+from mucode.core.cache import cache_dir
+from mucode.core.errors import SandboxError
 from mucode.sandbox.namespaces import TMPFS_DIRS, Kind, Step
 
 MUCODE_PACKAGE = str(Path(__file__).resolve().parents[1])

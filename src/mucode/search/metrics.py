@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from mucode.errors import SandboxError
+from mucode.core.errors import SandboxError
 from mucode.metrics import mean_pass_at_k
 from mucode.search.records import SearchEpisode
 

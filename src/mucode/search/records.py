@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mucode.records import Message, Trajectory, Turn
+from mucode.core.records import Message, Trajectory, Turn
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,11 +24,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from mucode.calibration import ProblemLimits, problem_limits
+from mucode.core.errors import ConfigError, ContextFull
+from mucode.core.jsonl import stream_jsonl
+from mucode.core.records import Problem, Status, Turn
 from mucode.env import INFRA_RETRIES, Episode, extract_code, judge
-from mucode.errors import ConfigError, ContextFull
 from mucode.generation.base import Generator, SamplingParams
-from mucode.jsonl import stream_jsonl
-from mucode.records import Problem, Status, Turn
 from mucode.rollout import StepStats, derive_seed
 from mucode.sandbox import ProgramRunner
 from mucode.search.records import SearchEpisode, SearchTurn

@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable, Sequence
 from enum import Enum
 
-from mucode.records import Turn
+from mucode.core.records import Turn
 
 
 class Selection(str, Enum):

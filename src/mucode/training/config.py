@@ -11,7 +11,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from mucode.errors import ConfigError, validation_problems
+from mucode.core.errors import ConfigError, validation_problems
 from mucode.generation.causal_lm import EMBEDDED
 from mucode.generation.config import Speculation, llamacpp_speculation_problem
 from mucode.search.selectors import Selection

@@ -21,8 +21,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from mucode.jsonl import stream_jsonl, write_jsonl
-from mucode.records import Message
+from mucode.core.jsonl import stream_jsonl, write_jsonl
+from mucode.core.records import Message
 
 DATASET = "sft.jsonl"
 SUMMARY = "summary.json"

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from mucode.errors import ConfigError, DatasetError
-from mucode.records import Trajectory
+from mucode.core.errors import ConfigError, DatasetError
+from mucode.core.records import Trajectory
 from mucode.rollout import TRAJECTORIES, read_trajectories
 
 NO_CODE = float("-inf")  # the score of a trajectory whose final answer had no code

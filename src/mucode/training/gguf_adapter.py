@@ -20,8 +20,8 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from mucode.errors import ConfigError
-from mucode.optional import import_optional
+from mucode.core.errors import ConfigError
+from mucode.core.optional import import_optional
 
 INSTALL = "pip install 'mucode[train]'"
 ADAPTER_CONFIG = "adapter_config.json"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 
 CONFIGS = resources.files("mucode.training") / "accelerate"
 

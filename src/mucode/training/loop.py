@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from mucode.manifest import write_or_check_manifest
+from mucode.core.manifest import write_or_check_manifest
 from mucode.training import stages
 from mucode.training.config import TrainConfig
 from mucode.training.metrics import iteration_metrics, write_metrics

@@ -14,9 +14,9 @@ from typing import Any
 
 from rich.table import Table
 
+from mucode.core.terminal import fitted_table
 from mucode.rollout import TRAJECTORIES, read_trajectories
 from mucode.search.run import SEARCHES, read_searches
-from mucode.terminal import fitted_table
 from mucode.verifier.data import LabelledCode, ProblemCodes
 from mucode.verifier.evaluation import ScoredProblem, report
 

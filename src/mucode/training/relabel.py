@@ -64,8 +64,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mucode.errors import ConfigError
-from mucode.manifest import record_in_manifest, write_or_check_manifest
+from mucode.core.errors import ConfigError
+from mucode.core.manifest import record_in_manifest, write_or_check_manifest
 from mucode.training.examples import (
     DATASET,
     LabelKind,

@@ -25,11 +25,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mucode.errors import ConfigError, DatasetError
+from mucode.core.errors import ConfigError, DatasetError
+from mucode.core.manifest import write_or_check_manifest
+from mucode.core.optional import import_optional
+from mucode.core.processes import process_state, use_cpu
 from mucode.generation.causal_lm import EMBEDDED, bf16_is_native, resolve_causal_lm
-from mucode.manifest import write_or_check_manifest
-from mucode.optional import import_optional
-from mucode.processes import process_state, use_cpu
 from mucode.training.examples import DATASET, read_examples
 from mucode.verifier.train import CHECKPOINTS, last_checkpoint
 
@@ -177,7 +177,7 @@ def _has_tensorboard() -> bool:
 def fine_tune(config: SFTConfig, out: Path) -> dict[str, Any]:
     """Fine-tune (or resume) into ``out``; return the metadata. A finished run is returned
     as it is. Under ``accelerate launch`` every process trains its shard of each batch and
-    the main one writes everything but the Trainer's own files (:mod:`mucode.processes`)."""
+    the main one writes everything but the Trainer's own files (:mod:`mucode.core.processes`)."""
     out = Path(out)
     if (out / METADATA).exists():
         if process_state().is_main_process:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 from mucode.generation.base import SamplingParams
 from mucode.generation.causal_lm import EMBEDDED, is_gguf_base, resolve_causal_lm
 from mucode.generation.config import GeneratorConfig, HFConfig, LlamaCppConfig, VLLMConfig

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
+from mucode.core.optional import import_optional
 from mucode.generation.causal_lm import bf16_is_native, resolve_causal_lm
-from mucode.optional import import_optional
 from mucode.verifier.inputs import InputFormat
 from mucode.verifier.model import INSTALL
 

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mucode.errors import DatasetError
-from mucode.records import Status, Trajectory
+from mucode.core.errors import DatasetError
+from mucode.core.records import Status, Trajectory
 from mucode.rollout import TRAJECTORIES, read_trajectories
 
 

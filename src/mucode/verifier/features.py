@@ -25,7 +25,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 from mucode.verifier.inputs import ChatEncoder
 from mucode.verifier.model import head_of
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import Enum
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 
 CODE_SHARE = 0.75
 _USER, _ANSWER = "\x00prompt\x00", "\x00answer\x00"  # stand-ins located in the template

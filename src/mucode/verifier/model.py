@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from mucode.benchmarks import format_prompt
-from mucode.errors import ConfigError
-from mucode.optional import import_optional
-from mucode.records import Problem
+from mucode.core.errors import ConfigError
+from mucode.core.optional import import_optional
+from mucode.core.records import Problem
 from mucode.verifier.inputs import InputFormat, make_encoder
 
 METADATA = "verifier.json"

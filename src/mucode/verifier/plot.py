@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from mucode.plotting import pyplot, save_png
+from mucode.core.plotting import pyplot, save_png
 from mucode.verifier.evaluation import ScoredProblem, VerifierReport
 
 

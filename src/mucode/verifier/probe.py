@@ -21,8 +21,8 @@ from typing import Any
 
 import torch
 
-from mucode.errors import ConfigError
-from mucode.optional import import_optional
+from mucode.core.errors import ConfigError
+from mucode.core.optional import import_optional
 from mucode.verifier.backbones import Backbone
 from mucode.verifier.data import PointExample
 from mucode.verifier.evaluation import ScoreTexts, report, score_problems

@@ -19,10 +19,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mucode.errors import ConfigError, DatasetError
-from mucode.manifest import write_or_check_manifest
-from mucode.optional import import_optional
-from mucode.processes import process_state, use_cpu
+from mucode.core.errors import ConfigError, DatasetError
+from mucode.core.manifest import write_or_check_manifest
+from mucode.core.optional import import_optional
+from mucode.core.processes import process_state, use_cpu
 from mucode.verifier.backbones import MINILM, Backbone, inspect_backbone
 from mucode.verifier.data import (
     ProblemCodes,

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from mucode.errors import ConfigError, validation_problems
+from mucode.core.errors import ConfigError, validation_problems
 
 MANIFEST = "manifest.json"
 _PACKAGES = ("mucode", "xllamacpp", "openai", "torch", "transformers", "accelerate", "peft",
@@ -35,7 +35,7 @@ def git_state() -> dict[str, Any]:
     Only a checkout whose top holds mucode's ``src/`` counts: an installed copy inside
     some other repository (a virtualenv in a project's tree) has no revision of its own.
     """
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]  # core/ -> mucode/ -> src/ -> the checkout
     if not (root / ".git").exists():
         return {"revision": None, "dirty": None}
 

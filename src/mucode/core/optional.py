@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from mucode.errors import ConfigError
+from mucode.core.errors import ConfigError
 
 
 def import_optional(module: str, needed_for: str, install: str) -> ModuleType:

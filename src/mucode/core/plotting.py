@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mucode.optional import import_optional
+from mucode.core.optional import import_optional
 
 
 def pyplot():

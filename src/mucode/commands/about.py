@@ -7,7 +7,7 @@ import importlib.metadata
 import platform
 
 from mucode import __version__
-from mucode.manifest import git_state
+from mucode.core.manifest import git_state
 
 # generation engines, then the libraries behind the verifier, adapters and export
 OPTIONAL = ("xllamacpp", "openai", "vllm", "torch", "transformers", "peft", "datasets")

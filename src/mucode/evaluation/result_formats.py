@@ -28,11 +28,11 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mucode.jsonl import write_jsonl
-from mucode.records import Status, Verdict
+from mucode.core.jsonl import write_jsonl
+from mucode.core.records import Status, Verdict
 
 if TYPE_CHECKING:  # the command line imports ResultsFormat; keep it light
-    from mucode.samples import Sample
+    from mucode.evaluation.samples import Sample
 
 _EVALPLUS_STATUS = {Status.PASSED: "pass", Status.FAILED: "fail", Status.CRASHED: "fail",
                     Status.TIMEOUT: "timeout", Status.INFRA_ERROR: None}  # fmt: skip

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mucode.errors import DatasetError
+from mucode.core.errors import DatasetError
 
 
 def _open_text(path: Path):

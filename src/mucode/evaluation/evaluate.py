@@ -33,11 +33,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mucode.benchmarks import load_problems
 from mucode.calibration import problem_limits
-from mucode.errors import ConfigError, DatasetError, SandboxError
+from mucode.core.errors import ConfigError, DatasetError, SandboxError
+from mucode.core.records import Problem, Status, Verdict
+from mucode.evaluation.result_formats import ResultsFormat, SampleResult, write_results
+from mucode.evaluation.samples import Sample, read_samples, reference_samples
 from mucode.metrics import mean_pass_at_k
-from mucode.records import Problem, Status, Verdict
-from mucode.result_formats import ResultsFormat, SampleResult, write_results
-from mucode.samples import Sample, read_samples, reference_samples
 from mucode.sandbox import Job, Limits, open_sandbox
 
 logger = logging.getLogger(__name__)

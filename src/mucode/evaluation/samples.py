@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from mucode.benchmarks import normalize_task_id
-from mucode.errors import DatasetError, MucodeError
-from mucode.jsonl import stream_jsonl
-from mucode.records import Problem
+from mucode.core.errors import DatasetError, MucodeError
+from mucode.core.jsonl import stream_jsonl
+from mucode.core.records import Problem
 
 PROGRAM_FIELDS = ("completion", "solution", "code")
 WHOLE_PROGRAM_FIELDS = ("solution", "code")

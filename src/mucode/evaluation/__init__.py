@@ -1,0 +1,1 @@
+"""Judging sample files: reading them, pass@k results, their output formats."""
