@@ -24,16 +24,15 @@ from mucode.core.errors import SandboxError
 from mucode.core.records import Verdict
 from mucode.distributed.actor import NodeReport, SandboxActor
 from mucode.distributed.cluster import Node, connect, cpu_nodes, pinned_to
-from mucode.distributed.dispatch import ActorSlot, Dispatcher
+from mucode.distributed.dispatch import CHUNK_PER_WORKER, ActorSlot, Dispatcher
 from mucode.sandbox.limits import Limits
 from mucode.sandbox.pool import Job, SandboxInfo
 
 logger = logging.getLogger(__name__)
 
-# jobs an actor holds per worker: one running, the rest waiting there, so a worker does not
-# idle while a finished chunk's verdicts travel back and the next chunk comes (a one-off check
-# on 2 cores with millisecond programs: 2 kept workers idle visibly more often than 4)
-IN_FLIGHT_PER_WORKER = 4
+# jobs an actor holds per worker: two chunks (dispatch.CHUNK_PER_WORKER), one running and one
+# waiting there, so a worker does not idle while a finished chunk's verdicts travel back
+IN_FLIGHT_PER_WORKER = 2 * CHUNK_PER_WORKER
 START_TIMEOUT_S = 120.0  # an actor not running by then waits for CPUs other work holds
 
 
