@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
 from mucode.core.errors import ConfigError, validation_problems
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # `mucode --help` imports this package (options.py) and must not load these
+    from pydantic import ValidationError
     from rich.console import Console
 
 
