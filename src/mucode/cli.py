@@ -389,6 +389,7 @@ def verifier_score(
     data_dir: DataDir = None,
     out: Annotated[Path | None, typer.Option(help="Output JSONL; default: SAMPLES_scores.jsonl beside the input.")] = None,
     batch_size: ScoreBatch = 32,
+    ray: Annotated[str | None, typer.Option("--ray", metavar="ADDRESS", help="Score on a Ray cluster, one verifier actor per node (each reads --verifier at the same path): 'auto', HOST:PORT, ray://HOST:PORT, or 'local'.")] = None,
 ) -> None:  # fmt: skip
     """Score (problem, code) samples with a verifier; writes each line with its score."""
     from mucode.benchmarks import load_problems
@@ -396,7 +397,7 @@ def verifier_score(
 
     problems = {p.task_id: p for p in load_problems(benchmark, split=split, data_dir=data_dir)}
     output = out or samples_file.with_name(f"{samples_file.stem}_scores.jsonl")
-    command.run_score(samples_file, verifier, problems, benchmark, output, batch_size)
+    command.run_score(samples_file, verifier, problems, benchmark, output, batch_size, ray)
     console.print(f"scores: {output}", highlight=False)
 
 

@@ -8,7 +8,7 @@ import sys
 
 LOCAL_EVALUATE = """
 import json, sys, pathlib
-import mucode.cli
+import mucode.cli, mucode.commands.verifier
 from mucode.evaluation.evaluate import EvaluationConfig, evaluate_samples
 path = pathlib.Path(sys.argv[1])
 sample = {"task_id": "HumanEval/53", "completion": "    return x + y\\n"}

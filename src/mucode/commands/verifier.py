@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 from rich.table import Table
 
+from mucode.benchmarks import format_prompt
 from mucode.commands import invalid_options
 from mucode.core.errors import ConfigError
 from mucode.core.jsonl import write_jsonl
@@ -104,16 +105,38 @@ def run_eval(verifier_dir: Path, rollouts: Sequence[Path], ns: tuple[int, ...], 
     return result
 
 
-def run_score(samples_file: Path, verifier_dir: Path, problems_by_id: dict, benchmark: str,
-              out: Path, batch_size: int) -> Path:  # fmt: skip
-    """Add a ``score`` to every sample line; write them to ``out`` in input order."""
+def run_score(  # noqa: PLR0913 - one per option of the command
+    samples_file: Path, verifier_dir: Path, problems_by_id: dict, benchmark: str, out: Path,
+    batch_size: int, ray: str | None = None,
+) -> Path:  # fmt: skip
+    """Add a ``score`` to every sample line; write them to ``out`` in input order.
+
+    With ``ray`` (a Ray address) the samples are scored by one verifier actor per node."""
     from mucode.evaluation.samples import read_samples
-    from mucode.verifier.model import Verifier
 
     samples = read_samples(samples_file, problems_by_id, benchmark)
-    verifier = Verifier.load(verifier_dir)
-    scores = verifier.score([problems_by_id[s.task_id] for s in samples],
-                            [s.program for s in samples], batch_size)  # fmt: skip
+    problems = [problems_by_id[s.task_id] for s in samples]
+    codes = [s.program for s in samples]
+    if ray is None:
+        from mucode.verifier.model import Verifier
+
+        scores = Verifier.load(verifier_dir).score(problems, codes, batch_size)
+    else:
+        scores = _score_on_ray(ray, verifier_dir, [format_prompt(p) for p in problems], codes,
+                               batch_size)  # fmt: skip
     rows = [{**s.fields, "score": score} for s, score in zip(samples, scores, strict=True)]
     write_jsonl(out, rows)
     return out
+
+
+def _score_on_ray(address: str, verifier_dir: Path, prompts: list[str], codes: list[str],
+                  batch_size: int) -> list[float]:  # fmt: skip
+    """``Verifier.score_texts`` on the Ray cluster at ``address``."""
+    from mucode.core.optional import import_optional
+    from mucode.sandbox.runner import RAY_INSTALL
+
+    import_optional("ray", f"--ray {address}", RAY_INSTALL)
+    from mucode.distributed.scoring import RayScorer
+
+    with RayScorer(address, verifier_dir) as scorer:
+        return scorer.score_texts(prompts, codes, batch_size)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import ray
+from ray.exceptions import RayError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from mucode.core.errors import ConfigError
@@ -52,3 +56,14 @@ def cpu_nodes() -> list[Node]:
 def pinned_to(node: Node) -> NodeAffinitySchedulingStrategy:
     """Place an actor on ``node`` and nowhere else (it fails if the node dies)."""
     return NodeAffinitySchedulingStrategy(node.node_id, soft=False)
+
+
+def stop_actors(handles: Sequence[Any]) -> None:
+    """Let the actors ``close`` (briefly), then end them."""
+    if not handles:
+        return
+    with contextlib.suppress(RayError):
+        ray.wait([h.close.remote() for h in handles], num_returns=len(handles), timeout=10)
+    for handle in handles:
+        with contextlib.suppress(RayError):
+            ray.kill(handle, no_restart=True)

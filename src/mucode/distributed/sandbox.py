@@ -10,7 +10,6 @@ of callers at once. Scheduling, back-pressure and re-runs after a failure are
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 from collections.abc import Callable, Sequence
@@ -23,8 +22,8 @@ from ray.exceptions import RayError
 from mucode.core.errors import SandboxError
 from mucode.core.records import Verdict
 from mucode.distributed.actor import NodeReport, SandboxActor
-from mucode.distributed.cluster import Node, connect, cpu_nodes, pinned_to
-from mucode.distributed.dispatch import CHUNK_PER_WORKER, ActorSlot, Dispatcher
+from mucode.distributed.cluster import Node, pinned_to, stop_actors
+from mucode.distributed.dispatch import CHUNK_PER_WORKER, ActorGroup, ActorSlot, Dispatcher
 from mucode.sandbox.limits import Limits
 from mucode.sandbox.pool import Job, SandboxInfo
 
@@ -36,7 +35,7 @@ IN_FLIGHT_PER_WORKER = 2 * CHUNK_PER_WORKER
 START_TIMEOUT_S = 120.0  # an actor not running by then waits for CPUs other work holds
 
 
-class RaySandbox:
+class RaySandbox(ActorGroup):
     """Run programs on a Ray cluster's sandbox actors; see the module docstring.
 
     Use as a context manager. ``nodes`` holds each actor's start-up report, ``requeued``
@@ -47,13 +46,8 @@ class RaySandbox:
                  in_flight_per_worker: int = IN_FLIGHT_PER_WORKER) -> None:  # fmt: skip
         self.address = address
         self.limits = limits or Limits()
-        self._owns_ray = connect(address)
-        try:
-            slots, self.nodes = _start_actors(cpu_nodes(), workers, self.limits,
-                                              in_flight_per_worker)  # fmt: skip
-        except BaseException:
-            self._leave()
-            raise
+        slots, self.nodes = self._start(address, lambda nodes: _start_actors(
+            nodes, workers, self.limits, in_flight_per_worker))  # fmt: skip
         first = self.nodes[0]
         self.info = SandboxInfo(layers=first.layers, missing=first.missing,
                                 workers=sum(n.workers for n in self.nodes), python=first.python,
@@ -61,27 +55,6 @@ class RaySandbox:
                                 hosts=tuple(sorted({n.host for n in self.nodes})))  # fmt: skip
         _warn_if_mixed(self.nodes)
         self._dispatcher = Dispatcher(slots)
-
-    def __enter__(self) -> RaySandbox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def requeued(self) -> int:
-        """Jobs sent again because the actor holding them failed."""
-        return self._dispatcher.requeued
-
-    @property
-    def lost(self) -> tuple[str, ...]:
-        """The actors that failed during the run: ``host (address, node id)``."""
-        return tuple(self._dispatcher.lost)
-
-    @property
-    def slots(self) -> tuple[ActorSlot, ...]:
-        """Each actor's load, peak load and verdicts returned, in ``nodes`` order."""
-        return tuple(self._dispatcher.slots)
 
     def run(self, job: Job, limits: Limits | None = None) -> Verdict:
         """Run one job somewhere in the cluster."""
@@ -109,17 +82,6 @@ class RaySandbox:
                 "nodes": [{"host": n.host, "workers": n.workers, "launcher": n.launcher,
                            "python": n.python} for n in self.nodes]}  # fmt: skip
 
-    def close(self) -> None:
-        """Stop the actors (and their pools), and leave the cluster if this joined it."""
-        self._dispatcher.close()
-        _stop([slot.handle for slot in self._dispatcher.slots if slot.alive])
-        self._leave()
-
-    def _leave(self) -> None:
-        if self._owns_ray:
-            ray.shutdown()
-            self._owns_ray = False
-
 
 def _start_actors(
     nodes: Sequence[Node], workers: int | None, limits: Limits, in_flight_per_worker: int
@@ -140,7 +102,7 @@ def _start_actors(
     try:
         reports = _reports(started)
     except BaseException:
-        _stop([slot.handle for slot in started])
+        stop_actors([slot.handle for slot in started])
         raise
     for slot, report in zip(started, reports, strict=True):
         slot.host = f"{report.host} ({slot.host})"
@@ -171,17 +133,6 @@ def _reports(slots: Sequence[ActorSlot]) -> list[NodeReport]:
     if refused:
         raise SandboxError(f"refusing to run programs unconfined: {refused[0]}")
     return reports
-
-
-def _stop(handles: Sequence[Any]) -> None:
-    """Close the actors' pools (briefly), then end the actors."""
-    if not handles:
-        return
-    with contextlib.suppress(RayError):
-        ray.wait([h.close.remote() for h in handles], num_returns=len(handles), timeout=10)
-    for handle in handles:
-        with contextlib.suppress(RayError):
-            ray.kill(handle, no_restart=True)
 
 
 def _warn_if_mixed(nodes: Sequence[NodeReport]) -> None:
