@@ -144,10 +144,35 @@ def test_each_iteration_samples_from_the_base_plus_the_newest_generator(tmp_path
     assert generator(cpu, tmp_path).adapter == str(tmp_path)
     gpu = load_config(preset="gpu-1b")  # full fine-tuning: the new generator is the model
     assert generator(gpu, tmp_path).model == str(tmp_path)
-    with pytest.raises(ConfigError, match="does not serve LoRA"):
-        generator(load_config(preset="gpu-1b", overrides=("sft.method=lora",)), tmp_path)
-    with pytest.raises(ConfigError, match="cannot serve a fully fine-tuned"):
-        generator(load_config(preset="cpu", overrides=("sft.method=full",)), tmp_path)
+    hf = load_config(preset="cpu", overrides=("generator.backend=hf", "sft.method=full"))
+    assert generator(hf, tmp_path).model == str(tmp_path)
+
+
+def test_a_vllm_config_with_lora_fails_before_anything_runs():
+    with pytest.raises(ConfigError, match="vllm backend does not serve LoRA"):
+        load_config(preset="gpu-1b", overrides=("sft.method=lora",))
+
+
+@pytest.mark.parametrize(("overrides", "problem"), [
+    (("sft.method=full",), "cannot serve a fully fine-tuned"),
+    (("sft.export_gguf=false",), "leaves llamacpp no adapter"),
+    (("generator.base=Qwen/Qwen2.5-Coder-0.5B-Instruct",), "needs a GGUF base"),
+], ids=["full", "no-gguf-export", "hf-base"])  # fmt: skip
+def test_a_cpu_config_the_backend_cannot_serve_fails_before_anything_runs(overrides, problem):
+    with pytest.raises(ConfigError, match=problem):
+        load_config(preset="cpu", overrides=overrides)
+
+
+def test_a_finished_fine_tune_without_its_gguf_adapter_stops_the_llamacpp_loop(tmp_path):
+    from mucode.training.sft import METADATA
+    from mucode.training.stages import sft
+
+    config = load_config(preset="cpu")
+    out = tmp_path / "finetuned"
+    out.mkdir()  # a fine-tune that finished but whose GGUF export failed (a warning)
+    (out / METADATA).write_text(json.dumps({"gguf_adapter": None, "method": "lora"}))
+    with pytest.raises(ConfigError, match="could not be exported to GGUF"):
+        sft(config, (tmp_path / "data",), None, out)
 
 
 def test_a_data_dir_fills_every_problem_set_that_names_none(tmp_path):

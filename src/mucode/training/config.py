@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mucode.core.errors import ConfigError, validation_problems
-from mucode.generation.causal_lm import EMBEDDED
+from mucode.generation.causal_lm import EMBEDDED, is_gguf_base
 from mucode.generation.config import Speculation, llamacpp_speculation_problem
 from mucode.search.selectors import Selection
 from mucode.training.relabel import RelabelConfig
@@ -120,7 +120,10 @@ class TrainConfig(_Frozen):
     def _stages_valid(self) -> TrainConfig:
         self.verifier_config(_PLACEHOLDER)
         self.relabel_config(0)
-        self.sft_config(_PLACEHOLDER, self.generator.base)
+        sft = self.sft_config(_PLACEHOLDER, self.generator.base)
+        problem = _serving_problem(self.generator, sft)
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
     def with_data_dir(self, data_dir: Path | None) -> TrainConfig:
@@ -151,6 +154,24 @@ class TrainConfig(_Frozen):
         """The fine-tuning stage's settings for these datasets, starting from ``base``."""
         return _stage(SFTConfig, "sft", self.sft, datasets=datasets, base=base,
                       seed=self.sft.get("seed", self.seed))  # fmt: skip
+
+
+def _serving_problem(generator: GeneratorSettings, sft: SFTConfig) -> str | None:
+    """Why the backend could not serve the generators this run fine-tunes, if it could not
+    (found before anything is trained, not after the first fine-tune)."""
+    if generator.backend == "llamacpp":
+        if not is_gguf_base(generator.base):
+            return f"generator.base: the llamacpp backend needs a GGUF base, not {generator.base!r}"
+        if sft.method == "full":
+            return ("sft.method: full: llamacpp cannot serve a fully fine-tuned model; "
+                    "use sft.method: lora, or generator.backend: hf or vllm")  # fmt: skip
+        if not sft.export_gguf:
+            return ("sft.export_gguf: false leaves llamacpp no adapter to serve; "
+                    "keep it true, or use generator.backend: hf")  # fmt: skip
+    if generator.backend == "vllm" and sft.method == "lora":
+        return ("sft.method: lora: the vllm backend does not serve LoRA adapters yet; "
+                "use sft.method: full, or generator.backend: hf")  # fmt: skip
+    return None
 
 
 def _stage(kind: type[BaseModel], name: str, settings: dict[str, Any], **filled: Any):

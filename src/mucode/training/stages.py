@@ -12,7 +12,7 @@ from typing import Any
 
 from mucode.core.errors import ConfigError
 from mucode.generation.base import SamplingParams
-from mucode.generation.causal_lm import EMBEDDED, is_gguf_base, resolve_causal_lm
+from mucode.generation.causal_lm import EMBEDDED, resolve_causal_lm
 from mucode.generation.config import GeneratorConfig, HFConfig, LlamaCppConfig, VLLMConfig
 from mucode.rollout import RolloutConfig
 from mucode.runs.rollout import RolloutRun, run_rollout
@@ -28,14 +28,10 @@ from mucode.verifier.train import train_verifier
 
 def generator(config: TrainConfig, finetuned: Path | None) -> GeneratorConfig:
     """The engine config for the base model, or for the base plus a fine-tuned ``finetuned``."""
-    settings = config.generator
+    settings = config.generator  # the config checked that the backend serves what it trains
     full = finetuned is not None and config.sft.get("method") == "full"
     adapter = None if finetuned is None or full else str(finetuned)
     if settings.backend == "llamacpp":
-        if full:
-            raise ConfigError("llamacpp cannot serve a fully fine-tuned model; use hf or vllm")
-        if settings.base != EMBEDDED and not is_gguf_base(settings.base):
-            raise ConfigError(f"the llamacpp backend needs a GGUF base, not {settings.base!r}")
         model = None if settings.base == EMBEDDED else settings.base
         return LlamaCppConfig(model=model, adapter=adapter, parallel=settings.parallel,
                               threads=settings.threads, context=settings.context,
@@ -43,9 +39,6 @@ def generator(config: TrainConfig, finetuned: Path | None) -> GeneratorConfig:
     model = str(finetuned) if full else resolve_causal_lm(settings.base)
     if settings.backend == "hf":
         return HFConfig(model=model, adapter=adapter, batch_size=settings.parallel)
-    if adapter is not None:
-        raise ConfigError("the vllm backend does not serve LoRA adapters yet: use "
-                          "sft.method: full, or the hf backend")  # fmt: skip
     return VLLMConfig(model=model, speculative=settings.speculative)
 
 
@@ -82,7 +75,12 @@ def sft(config: TrainConfig, datasets: tuple[Path, ...], start: Path | None,
         out: Path) -> dict[str, Any]:  # fmt: skip
     """Fine-tune from the base model (or, when ``start`` is given, continue that generator)."""
     base = config.generator.base if start is None else str(start)
-    return fine_tune(config.sft_config(datasets, base), out)
+    result = fine_tune(config.sft_config(datasets, base), out)
+    if config.generator.backend == "llamacpp" and result["gguf_adapter"] is None:
+        raise ConfigError(f"{out}: the adapter could not be exported to GGUF (see the warning "
+                          "above), so llamacpp cannot serve it; fine-tune and serve with "
+                          "generator.backend: hf")  # fmt: skip
+    return result
 
 
 def evaluate(config: TrainConfig, finetuned: Path | None, verifier_dir: Path,
