@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 from mucode.core.cache import cache_dir
@@ -35,14 +36,25 @@ CORPUS = (
 def tiny_model_dir() -> Path:
     """The tiny model's directory, built on first use."""
     target = cache_dir() / "hf" / f"tiny-random-qwen2-v{VERSION}"
-    if (target / "mucode-tiny.json").exists():
+    marker = target / "mucode-tiny.json"
+    if marker.exists():
         return target
-    building = target.with_name(target.name + ".building")
-    shutil.rmtree(building, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # a builder of its own: processes building at once never touch each other's copy
+    building = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    building.chmod(0o755)  # mkdtemp's 0700 would hide the model from other users
     _build(building)
-    (building / "mucode-tiny.json").write_text(json.dumps({"version": VERSION}) + "\n")
-    shutil.rmtree(target, ignore_errors=True)
-    building.replace(target)
+    (building / marker.name).write_text(json.dumps({"version": VERSION}) + "\n")
+    if target.exists() and not marker.exists():  # a killed build's leftovers
+        stale = Path(tempfile.mkdtemp(prefix=f".{target.name}.stale.", dir=target.parent))
+        target.rename(stale / "old")
+        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        building.rename(target)
+    except OSError:  # another process finished first: keep its copy
+        if not marker.exists():
+            raise
+        shutil.rmtree(building, ignore_errors=True)
     return target
 
 
