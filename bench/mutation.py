@@ -65,6 +65,8 @@ MODULES: dict[str, list[str]] = {
         "tests/sandbox/test_integrity.py",
         "tests/sandbox/test_differential.py",
     ],
+    "training/expert.py": ["tests/training/test_relabel.py"],
+    "training/relabel.py": ["tests/training/test_relabel.py"],
 }
 
 
