@@ -84,6 +84,7 @@ def test_a_finished_run_is_returned_not_trained_again(tiny, tmp_path):
     assert fine_tune(config, tmp_path / "run") == first
     assert (tmp_path / "run" / "adapter_model.safetensors").stat().st_mtime_ns == stamp
     assert first["gguf_adapter"] == str(tmp_path / "run" / "adapter.gguf")
+    assert first["dtype"] == "bfloat16"  # what was trained in, also when "auto" chose it
 
 
 def test_an_empty_or_missing_dataset_is_a_clear_error(tmp_path):

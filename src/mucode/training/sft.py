@@ -202,6 +202,7 @@ def fine_tune(config: SFTConfig, out: Path) -> dict[str, Any]:
     trainer.save_model(str(out))  # on every process: sharded weights are gathered to one
     metadata = {
         "base": config.base, "base_path": path, "method": config.method, "gguf_adapter": None,
+        "dtype": str(trainer.model.dtype).removeprefix("torch."),
         "data": {"datasets": [str(p) for p in config.datasets], "rows": len(rows),
                  "left_out_too_long": too_long},
         "training": {**_training_record(trainer, result, seconds, resume_from, config.epochs),
