@@ -122,12 +122,14 @@ def test_when_every_server_is_down_the_error_names_each_one(stubs):
     broken, gone = stubs(fail=10**6), _unused_url()
     client = _client([broken.url, gone], max_retries=0)
     try:
-        for _ in range(2):  # then both are set aside: the error comes at once
+        for _ in range(2):  # then both are set aside, probed, and fail again
+            failed = len(broken.lines("fail"))
             with pytest.raises(GenerationError, match="none of the 2 replicas") as caught:
                 client.generate(_questions(3), 1, SAMPLING)
             message = str(caught.value)
             assert f"the server at {broken.url} answered 503" in message
             assert f"cannot reach the server at {gone}" in message
+            assert len(broken.lines("fail")) > failed
     finally:
         client.close()
 
@@ -147,6 +149,23 @@ def test_a_failing_server_is_set_aside_for_a_while(stubs):
         out = client.generate(later, 1, SAMPLING, seeds=_seeds(later))
         assert [s[0].text for s in out] == _expected(later)
         assert flaky.lines("sent")  # in use again once its time was up
+    finally:
+        client.close()
+
+
+def test_after_each_server_failed_once_new_requests_probe_them_one_at_a_time(stubs):
+    a, b = stubs(delay_s=0.2, fail=1), stubs(delay_s=0.2, fail=1)
+    client = _client([a.url, b.url], concurrency=4, max_retries=0, set_aside_s=60)
+    try:
+        with pytest.raises(GenerationError, match="none of the 2 replicas"):
+            client.generate(_questions(1), 1, SAMPLING)  # a's 503, then b's: both set aside
+        questions = _questions(8, first=1)
+        out = client.generate(questions, 1, SAMPLING, seeds=_seeds(questions))
+        assert [s[0].text for s in out] == _expected(questions)  # at once, not after 60 s
+        for stub in (a, b):  # its probe answered before its next request came in
+            events = [line.split(" ")[0] for line in stub.log.read_text().splitlines()]
+            assert events[:4] == ["recv", "fail", "recv", "sent"]
+        assert set(a.lines("sent")) | set(b.lines("sent")) == _keys(questions)
     finally:
         client.close()
 

@@ -24,7 +24,7 @@ from mucode.generation.replicas import Balancer, ReplicaFailed
 
 
 class OpenAICompatGenerator:
-    """Chat completions over HTTP, ``concurrency`` requests in flight per server."""
+    """Chat completions over HTTP, ``concurrency`` × servers requests in flight in all."""
 
     def __init__(self, config: OpenAIConfig) -> None:
         openai = import_optional("openai", "the openai backend", "pip install 'mucode[openai]'")
