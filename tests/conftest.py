@@ -15,3 +15,9 @@ def shared_data_dir() -> Path:
     if not (SHARED_DATA_DIR / "mbpp.jsonl").is_file():
         pytest.skip(f"benchmark data not found at {SHARED_DATA_DIR}")
     return SHARED_DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def xllamacpp():
+    """The llama.cpp engine's package (the cpu extra); skip when it is not installed."""
+    return pytest.importorskip("xllamacpp", reason="install the cpu extra: pip install -e '.[cpu]'")

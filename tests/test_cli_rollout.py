@@ -91,6 +91,7 @@ def test_backend_options_that_do_not_fit_are_refused(tmp_path, args, message):
     assert message in done.stderr.replace("\n", " ")
 
 
+@pytest.mark.usefixtures("xllamacpp")  # the engine fails on the missing model
 def test_a_finished_run_is_summarised_without_starting_an_engine(tmp_path):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "mucode", "rollout", "--tasks", "HumanEval/53", "--turns",

@@ -65,6 +65,7 @@ def test_llamacpp_settings_reach_the_engine_params(tmp_path):
     assert params.cpuparams.n_threads == params.cpuparams_batch.n_threads == 1
 
 
+@pytest.mark.usefixtures("xllamacpp")  # the engine fails on the missing model
 def test_engine_options_from_the_command_line_are_recorded_in_the_manifest(tmp_path):
     out = tmp_path / "run"
     missing = str(tmp_path / "missing.gguf")

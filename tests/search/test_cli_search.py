@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from mucode.benchmarks import load_problems
 from mucode.commands import search as search_command
 from mucode.generation import ScriptedGenerator
@@ -24,6 +26,7 @@ def test_search_without_the_verifier_its_rule_needs_stops_before_starting(tmp_pa
     assert not out.exists()
 
 
+@pytest.mark.usefixtures("xllamacpp")  # the engine fails on the missing model
 def test_a_finished_run_is_summarised_without_starting_an_engine(tmp_path):
     out = tmp_path / "run"
     missing_model = str(tmp_path / "no-such-model.gguf")
