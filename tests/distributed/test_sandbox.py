@@ -1,6 +1,6 @@
 """RaySandbox on a real two-node cluster: the local pool's verdicts, spread over both nodes
-with bounded load; a sandbox worker's death stays a program's verdict; a node killed
-mid-run loses and duplicates nothing."""
+with bounded load; a sandbox worker's death stays a program's verdict, a pool that raises
+fails only its programs; a node killed mid-run loses and duplicates nothing."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ import time
 
 import pytest
 
+from mucode.core.errors import SandboxError
 from mucode.core.records import Status
 from mucode.env import run_with_retries
 from mucode.sandbox import Job, Sandbox
 from tests.distributed.conftest import LIMITS, essence, numbered
 
 ray = pytest.importorskip("ray", reason="install the ray extra: pip install -e '.[ray]'")
-from mucode.distributed.sandbox import IN_FLIGHT_PER_WORKER, RaySandbox  # noqa: E402 - needs ray
+from mucode.distributed.dispatch import IN_FLIGHT_PER_WORKER  # noqa: E402 - needs ray
+from mucode.distributed.sandbox import RaySandbox  # noqa: E402
 
 MIXED = [
     *numbered(12),
@@ -82,6 +84,19 @@ def test_a_dead_sandbox_worker_is_a_program_verdict_not_an_actor_failure(ray_clu
         assert remote.lost == () and remote.requeued == 0  # the actors stay
         again = run_with_retries(numbered(2), remote)  # on the workers that replaced them
         assert [v.status for v in again] == [Status.FAILED, Status.PASSED]
+
+
+def test_a_pool_that_raises_fails_its_programs_and_keeps_the_actors(ray_cluster):
+    """An error raised by the work in the actor (here the pool's, on a test that is not
+    text) is not a dead node: the caller gets it, and both actors go on running programs."""
+    broken = Job("def f():\n    return 1\n", (1,))  # type: ignore[arg-type]
+    with RaySandbox(ray_cluster.address, limits=LIMITS) as remote:
+        with pytest.raises(SandboxError, match=r"sandbox actor on .*: TypeError: compile"):
+            remote.run_many([broken])
+        assert remote.lost == () and remote.requeued == 0
+        got = remote.run_many(numbered(10))
+        assert [v.passed for v in got] == [bool(i % 5) for i in range(10)]
+        assert all(slot.done > 0 for slot in remote.slots)
 
 
 def _wait_until(condition, timeout_s: float) -> bool:

@@ -1,5 +1,6 @@
 """`mucode verifier score --ray` on the two-node cluster writes the local output file (scores
-to 1e-6); a verifier actor killed mid-run costs nothing: every score, equal to the local."""
+to 1e-6); a verifier actor killed mid-run costs nothing: every score, equal to the local; a
+batch that raises fails the call and leaves the actors scoring."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 
 from mucode.benchmarks import format_prompt, load_problems
 from mucode.commands.verifier import run_score
+from mucode.core.errors import MucodeError
 from tests.tiny_models import save_tiny_qwen2
 
 pytest.importorskip("ray", reason="install the ray extra: pip install -e '.[ray]'")
@@ -89,3 +91,15 @@ def test_a_verifier_actor_killed_mid_run_loses_nothing(ray_cluster, verifier_dir
         assert not runner.is_alive()
         assert scorer.requeued > 0 and scorer.lost == (victim.host,)
     assert out[0] == pytest.approx(expected, abs=1e-6)
+
+
+def test_a_batch_that_raises_fails_the_call_and_keeps_every_actor(ray_cluster, verifier_dir):
+    prompts = [format_prompt(p) for p in PROBLEMS[:8]]
+    codes = [p.reference_solution for p in PROBLEMS[:8]]
+    expected = Verifier.load(verifier_dir, device="cpu").score_texts(prompts, codes, 2)
+    with RayScorer(ray_cluster.address, verifier_dir) as scorer:
+        with pytest.raises(MucodeError, match=r"verifier actor on .*: ValueError"):
+            scorer.score_texts([None, *prompts[1:]], codes, 2)  # the tokenizer refuses None
+        assert scorer.lost == () and scorer.requeued == 0
+        assert scorer.score_texts(prompts, codes, 2) == pytest.approx(expected, abs=1e-6)
+        assert all(slot.done > 0 for slot in scorer.slots)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import platform
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from mucode.core.errors import SandboxError
 from mucode.core.records import Verdict
@@ -33,10 +33,6 @@ class NodeReport:
     python: str
     refused: str | None = None
     node_id: str = ""  # Ray's id of the node, filled in by the driver
-
-    def to_dict(self) -> dict:
-        """Plain-JSON form."""
-        return asdict(self)
 
 
 def confinement_problem(info: SandboxInfo) -> str | None:

@@ -1,4 +1,5 @@
-"""Joining a Ray cluster and finding the nodes that can run programs."""
+"""Joining a Ray cluster, finding the nodes with a CPU for an actor, pinning actors there
+and stopping them."""
 
 from __future__ import annotations
 
@@ -53,9 +54,12 @@ def cpu_nodes() -> list[Node]:
     return found
 
 
-def pinned_to(node: Node) -> NodeAffinitySchedulingStrategy:
-    """Place an actor on ``node`` and nowhere else (it fails if the node dies)."""
-    return NodeAffinitySchedulingStrategy(node.node_id, soft=False)
+def pinned(node: Node, cpus: int) -> dict[str, Any]:
+    """Ray options for an actor on ``node`` and nowhere else, holding ``cpus`` of its CPUs,
+    never restarted nor retried (it fails if the node dies)."""
+    where = NodeAffinitySchedulingStrategy(node.node_id, soft=False)
+    return {"num_cpus": cpus, "max_restarts": 0, "max_task_retries": 0,
+            "scheduling_strategy": where}  # fmt: skip
 
 
 def stop_actors(handles: Sequence[Any]) -> None:

@@ -3,34 +3,28 @@
 ``RayScorer`` starts a ``VerifierActor`` on every live node with a CPU; each loads the
 verifier once, from the same path on every node (which must hold it there, and a head-only
 verifier's base too). The pairs are cut into the local path's batches (``batch_size`` pairs
-from pair 0 on), which ``dispatch`` sends in chunks, at most ``IN_FLIGHT`` batches per
-actor; a batch whose actor or node died is scored again on another. Each batch is one
-forward pass of the same pairs as locally, so the scores are the local ones. Only the
-driver writes the output.
+from pair 0 on), which ``dispatch`` sends in chunks, at most ``IN_FLIGHT_PER_WORKER``
+batches per actor (it scores one at a time); a batch whose actor or node died is scored
+again on another, a batch that raises fails the call. Each batch is one forward pass of
+the same pairs as locally, so the scores are the local ones. Only the driver writes the
+output.
 """
 
 from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import ray
-from ray.exceptions import RayError
 
-from mucode.core.errors import ConfigError, MucodeError
-from mucode.distributed.cluster import Node, pinned_to, stop_actors
-from mucode.distributed.dispatch import (
-    CHUNK_PER_WORKER,
-    ActorGroup,
-    ActorSlot,
-    Dispatcher,
-    Work,
-)
+from mucode.core.errors import MucodeError
+from mucode.distributed.cluster import Node, pinned
+from mucode.distributed.dispatch import ActorGroup, Launch, Work
 
-IN_FLIGHT = 2 * CHUNK_PER_WORKER  # batches an actor holds: a chunk scoring, one waiting
 START_TIMEOUT_S = 300.0  # loading a large verifier takes a while
 Batch = tuple[list[str], list[str]]  # prompts, codes
 
@@ -73,8 +67,13 @@ class RayScorer(ActorGroup):
     ``address`` (``auto``, ``HOST:PORT``, ``local``). Use as a context manager."""
 
     def __init__(self, address: str, verifier_dir: Path) -> None:
-        slots, self.nodes = self._start(address, lambda nodes: _start_actors(nodes, verifier_dir))
-        self._dispatcher = Dispatcher(slots, Work("verifier", "batches", MucodeError))
+        path = str(verifier_dir.resolve())
+        launch = Launch(_launcher(path), START_TIMEOUT_S, "other work may hold their nodes' CPUs",
+                        f"every node must read the verifier at {path}, and a head-only one's "
+                        "base, at the same path")  # fmt: skip
+        self.nodes: list[ScorerReport] = self._start(
+            address, launch, Work("verifier", "batches", MucodeError)
+        )
 
     def score_texts(self, prompts: Sequence[str], codes: Sequence[str],
                     batch_size: int) -> list[float]:  # fmt: skip
@@ -87,48 +86,11 @@ class RayScorer(ActorGroup):
         return [score for future in futures for score in future.result()]
 
 
-def _start_actors(
-    nodes: Sequence[Node], verifier_dir: Path
-) -> tuple[list[ActorSlot], list[ScorerReport]]:
-    """One actor per node, given all its CPUs; a ``ConfigError`` if one cannot load."""
-    if not nodes:
-        raise MucodeError("the Ray cluster has no live node with a CPU to score on")
+def _launcher(verifier_dir: str) -> Callable[[Node], tuple[Any, int]]:
+    """Starts a node's actor on all its CPUs; it scores one batch at a time."""
     actor_class = ray.remote(VerifierActor)
-    slots = []
-    for node in nodes:
-        handle = actor_class.options(
-            num_cpus=node.cpus, max_restarts=0, max_task_retries=0,
-            scheduling_strategy=pinned_to(node),
-        ).remote(str(verifier_dir.resolve()), node.cpus)  # fmt: skip
-        slots.append(ActorSlot(handle, f"{node.address}, node {node.node_id[:8]}", 1, IN_FLIGHT))
-    try:
-        reports = _reports(slots, verifier_dir)
-    except BaseException:
-        stop_actors([slot.handle for slot in slots])
-        raise
-    for slot, report in zip(slots, reports, strict=True):
-        slot.host = f"{report.host} ({slot.host})"
-    found = zip(reports, nodes, strict=True)
-    return slots, [ScorerReport(r.host, r.pid, n.node_id) for r, n in found]
 
+    def start(node: Node) -> tuple[Any, int]:
+        return actor_class.options(**pinned(node, node.cpus)).remote(verifier_dir, node.cpus), 1
 
-def _reports(slots: Sequence[ActorSlot], verifier_dir: Path) -> list[ScorerReport]:
-    """Each actor's report once it has loaded the verifier."""
-    refs = [slot.handle.report.remote() for slot in slots]
-    _, waiting = ray.wait(refs, num_returns=len(refs), timeout=START_TIMEOUT_S)
-    if waiting:
-        late = ", ".join(s.host for s, ref in zip(slots, refs, strict=True) if ref in waiting)
-        raise MucodeError(
-            f"the verifier actors on {late} did not start within "
-            f"{START_TIMEOUT_S:g} s; other work may hold their nodes' CPUs"
-        )
-    reports = []
-    for slot, ref in zip(slots, refs, strict=True):
-        try:
-            reports.append(ray.get(ref))
-        except RayError as e:
-            raise ConfigError(
-                f"the verifier actor on {slot.host} could not load {verifier_dir} (every node "
-                f"must read the verifier, and a head-only one's base, at the same path): {e}"
-            ) from e
-    return reports
+    return start
