@@ -22,6 +22,7 @@ from typing import Any
 
 from mucode.benchmarks import BENCHMARKS
 from mucode.core.cache import cache_dir
+from mucode.core.files import write_json_atomically
 from mucode.core.records import Problem
 from mucode.sandbox import Job, Limits, ProgramRunner, SandboxInfo
 
@@ -117,9 +118,7 @@ def reference_seconds(problems: Sequence[Problem], sandbox: ProgramRunner) -> di
     if failed:
         logger.warning("reference solutions that fail their own tests: %s", ", ".join(failed))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(seconds, indent=0))
-    tmp.replace(path)
+    write_json_atomically(path, seconds)
     return seconds
 
 

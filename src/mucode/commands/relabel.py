@@ -4,9 +4,8 @@ weighs it, build the dataset, and render its summary."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from rich.table import Table
@@ -14,8 +13,11 @@ from rich.table import Table
 from mucode.commands import invalid_options
 from mucode.core.terminal import fitted_table
 
+if TYPE_CHECKING:
+    from mucode.training.relabel import RelabelConfig
 
-def build_config(**options: Any):
+
+def build_config(**options: Any) -> RelabelConfig:
     """Validate ``relabel`` options; errors name the option."""
     from mucode.training.relabel import RelabelConfig
 
@@ -25,19 +27,7 @@ def build_config(**options: Any):
         raise invalid_options("relabel", e) from e
 
 
-@dataclass(frozen=True, slots=True)
-class BatchedVerifier:
-    """A verifier that scores ``batch_size`` pairs per forward pass."""
-
-    verifier: Any
-    batch_size: int
-
-    def score_texts(self, prompts: Sequence[str], codes: Sequence[str]) -> list[float]:
-        """One score per (prompt, code)."""
-        return self.verifier.score_texts(prompts, codes, self.batch_size)
-
-
-def run(config, rollout_dirs: Sequence[str], verifier_dir: Path | None, out: Path,
+def run(config: RelabelConfig, rollout_dirs: Sequence[str], verifier_dir: Path | None, out: Path,
         batch_size: int) -> dict[str, Any]:  # fmt: skip
     """Build the dataset into ``out``; the verifier is loaded only when the method weighs it."""
     from mucode.training.relabel import RolloutSource, build_dataset, require_verifier
@@ -46,7 +36,7 @@ def run(config, rollout_dirs: Sequence[str], verifier_dir: Path | None, out: Pat
     require_verifier(config, verifier_dir is not None)
     scorer, name = None, None
     if config.needs_verifier:
-        from mucode.verifier.model import Verifier
+        from mucode.verifier.model import BatchedVerifier, Verifier
 
         scorer, name = BatchedVerifier(Verifier.load(verifier_dir), batch_size), str(verifier_dir)
     return build_dataset(config, sources, scorer, out, verifier_name=name)

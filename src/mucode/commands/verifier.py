@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from rich.table import Table
@@ -17,8 +17,11 @@ from mucode.core.jsonl import write_jsonl
 from mucode.core.terminal import fitted_table
 from mucode.verifier.evaluation import VerifierReport
 
+if TYPE_CHECKING:
+    from mucode.verifier.train import VerifierTrainConfig
 
-def build_train_config(**options: Any):
+
+def build_train_config(**options: Any) -> VerifierTrainConfig:
     """Validate ``verifier train`` options; errors name the option."""
     from mucode.verifier.train import VerifierTrainConfig
 
@@ -28,7 +31,7 @@ def build_train_config(**options: Any):
         raise invalid_options("verifier train", e) from e
 
 
-def run_train(config, out: Path) -> dict[str, Any]:
+def run_train(config: VerifierTrainConfig, out: Path) -> dict[str, Any]:
     """Train (or resume) a verifier; a head-only run's feature pass drives a progress bar."""
     from mucode.core.progress import progress_bar
     from mucode.verifier.train import train_verifier
@@ -76,17 +79,13 @@ def run_eval(verifier_dir: Path, rollouts: Sequence[Path], ns: tuple[int, ...], 
     from mucode.core.progress import progress_bar
     from mucode.verifier.data import load_problem_codes
     from mucode.verifier.evaluation import report, score_problems
-    from mucode.verifier.model import Verifier
+    from mucode.verifier.model import BatchedVerifier, Verifier
     from mucode.verifier.plot import plot_report
 
     verifier = Verifier.load(verifier_dir)
     problems = load_problem_codes(rollouts)
-
-    def score_texts(prompts: Sequence[str], codes: Sequence[str]) -> list[float]:
-        return verifier.score_texts(prompts, codes, batch_size)
-
     if features is None:
-        scored = score_problems(score_texts, problems)
+        scored = score_problems(BatchedVerifier(verifier, batch_size).score_texts, problems)
     else:
         from mucode.verifier.probe import stored_scorer
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mucode.core.errors import DatasetError
+from mucode.core.files import replaced_atomically
 
 
 def _open_text(path: Path):
@@ -87,8 +88,6 @@ def append_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
 def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
     """Write records to ``path`` atomically (temporary file, then rename)."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
+    with replaced_atomically(path) as temporary, temporary.open("w", encoding="utf-8") as f:
         for record in records:
             f.write(json.dumps(record) + "\n")
-    tmp.replace(path)

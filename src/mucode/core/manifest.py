@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from mucode.core.errors import ConfigError, validation_problems
+from mucode.core.files import write_json_atomically
 
 MANIFEST = "manifest.json"
 _PACKAGES = ("mucode", "xllamacpp", "openai", "torch", "transformers", "accelerate", "peft",
@@ -80,10 +81,10 @@ def write_or_check_manifest(run_dir: Path, config: BaseModel, work_left: bool = 
             )
         if work_left:
             info.setdefault("resumes", []).append(_provenance())
-            _write_atomically(path, info)
+            write_json_atomically(path, info)
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(path, {"config": current, **_provenance()})
+    write_json_atomically(path, {"config": current, **_provenance()})
     return path
 
 
@@ -94,7 +95,7 @@ def record_in_manifest(run_dir: Path, key: str, value: Any) -> None:
     info = json.loads(path.read_text())
     entry = info["resumes"][-1] if info.get("resumes") else info
     entry[key] = value
-    _write_atomically(path, info)
+    write_json_atomically(path, info)
 
 
 def _with_todays_defaults(kind: type[BaseModel], recorded: dict[str, Any], path: Path) -> dict:
@@ -112,9 +113,3 @@ def _provenance() -> dict[str, Any]:
         "versions": versions(),
         "host": {"platform": platform.platform(), "cpus": os.cpu_count()},
     }
-
-
-def _write_atomically(path: Path, info: dict[str, Any]) -> None:
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(info, indent=2) + "\n")
-    temporary.replace(path)

@@ -9,6 +9,11 @@ per machine before the others read them. A process without a launcher is the mai
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from accelerate import PartialState
+
 
 def use_cpu() -> bool:
     """Train on the CPU: there is no CUDA device. The Trainer must be told so (its
@@ -19,7 +24,7 @@ def use_cpu() -> bool:
     return not torch.cuda.is_available()
 
 
-def process_state():
+def process_state() -> PartialState:
     """accelerate's ``PartialState`` of this process, on the device the Trainer uses
     (``is_main_process``, ``main_process_first()``, ``local_main_process_first()``)."""
     from accelerate import PartialState

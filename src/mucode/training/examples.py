@@ -21,6 +21,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from mucode.core.files import write_json_atomically
 from mucode.core.jsonl import stream_jsonl, write_jsonl
 from mucode.core.records import Message
 
@@ -160,9 +161,7 @@ def read_examples(path: Path) -> list[SftExample]:
 def write_summary(out_dir: Path, summary: dict[str, Any]) -> Path:
     """Write ``summary.json`` into ``out_dir`` atomically."""
     path = Path(out_dir) / SUMMARY
-    partial = path.with_name(SUMMARY + ".partial")
-    partial.write_text(json.dumps(summary, indent=2) + "\n")
-    partial.replace(path)
+    write_json_atomically(path, summary)
     return path
 
 

@@ -15,12 +15,12 @@ trained biases, extra trained modules and embedding LoRA are refused.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any, Literal
 
 from mucode.core.errors import ConfigError
+from mucode.core.files import replaced_atomically
 from mucode.core.optional import import_optional
 
 INSTALL = "pip install 'mucode[train]'"
@@ -171,20 +171,17 @@ def _write(gguf, out: Path, arch: str, alpha: float, tensors: dict[str, Any], dt
     import numpy as np
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f"{out.name}.{os.getpid()}.tmp")
-    writer = gguf.GGUFWriter(partial, arch)
-    writer.add_type(gguf.GGUFType.ADAPTER)
-    writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
-    writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, alpha)
-    as_type = np.float16 if dtype == "f16" else np.float32
-    for name, array in tensors.items():
-        writer.add_tensor(name, np.ascontiguousarray(array, dtype=as_type))
-    try:
-        writer.write_header_to_file()
-        writer.write_kv_data_to_file()
-        writer.write_tensors_to_file()
-        writer.close()
-        partial.replace(out)
-    finally:
-        writer.close()
-        partial.unlink(missing_ok=True)
+    with replaced_atomically(out) as partial:
+        writer = gguf.GGUFWriter(partial, arch)
+        writer.add_type(gguf.GGUFType.ADAPTER)
+        writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
+        writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, alpha)
+        as_type = np.float16 if dtype == "f16" else np.float32
+        for name, array in tensors.items():
+            writer.add_tensor(name, np.ascontiguousarray(array, dtype=as_type))
+        try:
+            writer.write_header_to_file()
+            writer.write_kv_data_to_file()
+            writer.write_tensors_to_file()
+        finally:
+            writer.close()

@@ -24,6 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from mucode.core.files import write_json_atomically
 from mucode.core.manifest import write_or_check_manifest
 from mucode.training import stages
 from mucode.training.config import TrainConfig
@@ -53,9 +54,7 @@ class StageLog:
         started = time.perf_counter()
         result = work()
         self.done[name] = {"seconds": round(time.perf_counter() - started, 1), "result": result}
-        partial = self.path.with_suffix(".partial")
-        partial.write_text(json.dumps(self.done, indent=2, default=str) + "\n")
-        partial.replace(self.path)
+        write_json_atomically(self.path, self.done, default=str)
         return result
 
     def seconds(self, prefix: str) -> dict[str, float]:

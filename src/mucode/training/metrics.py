@@ -7,13 +7,13 @@ tests), so it costs no extra generation.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
+from mucode.core.files import write_json_atomically
 from mucode.core.terminal import fitted_table
 from mucode.rollout import TRAJECTORIES, read_trajectories
 from mucode.search.run import SEARCHES, read_searches
@@ -93,9 +93,7 @@ def write_metrics(out: Path, base: dict[str, Any] | None,
                   rows: list[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
     """Write ``metrics.json`` (atomically) and return it."""
     metrics = {"base": evaluation_metrics(base), "iterations": rows}
-    partial = out / f"{METRICS}.partial"
-    partial.write_text(json.dumps(metrics, indent=2) + "\n")
-    partial.replace(out / METRICS)
+    write_json_atomically(out / METRICS, metrics)
     return metrics
 
 

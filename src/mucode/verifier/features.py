@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from mucode.core.errors import ConfigError
+from mucode.core.files import replaced_atomically, write_json_atomically
 from mucode.verifier.inputs import ChatEncoder
 from mucode.verifier.model import head_of
 
@@ -48,9 +48,7 @@ class FeatureStore:
         if recorded.exists():
             _check_identity(self.path, json.loads(recorded.read_text()), identity)
         else:
-            partial = self.path / f".{STORE}.{os.getpid()}.partial"
-            partial.write_text(json.dumps(identity, indent=2) + "\n")
-            partial.replace(recorded)
+            write_json_atomically(recorded, identity)
         self.rows: dict[str, torch.Tensor] = {}  # key -> (H,)
         for part in sorted(self.path.glob("part-*.safetensors")):
             with safe_open(str(part), "pt") as f:
@@ -66,10 +64,9 @@ class FeatureStore:
     def add(self, keys: Sequence[str], features: torch.Tensor) -> None:
         """Store ``features`` (N, H), one row per key, as one part file."""
         name = f"part-{hashlib.sha256(''.join(keys).encode()).hexdigest()[:16]}.safetensors"
-        partial = self.path / f".{name}.{os.getpid()}.partial"
-        save_file({"features": features.float().contiguous()}, str(partial),
-                  metadata={"keys": json.dumps(list(keys))})  # fmt: skip
-        partial.replace(self.path / name)
+        with replaced_atomically(self.path / name) as partial:
+            save_file({"features": features.float().contiguous()}, str(partial),
+                      metadata={"keys": json.dumps(list(keys))})  # fmt: skip
         self.rows.update(zip(keys, features.float(), strict=True))
 
     def matrix(self, keys: Sequence[str]) -> torch.Tensor:

@@ -184,7 +184,8 @@ def ensure_distinct_pad(tokenizer, read_token: int) -> None:
                       "decoder verifier reads its score at")  # fmt: skip
 
 
-def make_encoder(input_format: InputFormat, tokenizer, max_length: int):
+def make_encoder(input_format: InputFormat, tokenizer,
+                 max_length: int) -> PairEncoder | ChatEncoder:  # fmt: skip
     """The encoder for ``input_format``."""
     encoders = {InputFormat.PAIR: PairEncoder, InputFormat.CHAT: ChatEncoder}
     return encoders[InputFormat(input_format)](tokenizer, max_length)

@@ -10,7 +10,6 @@ the head alone on cached backbone features instead (:mod:`mucode.verifier.probe`
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from mucode.core.checkpoints import CHECKPOINTS, last_checkpoint
 from mucode.core.errors import ConfigError, DatasetError
 from mucode.core.manifest import write_or_check_manifest
 from mucode.core.optional import import_optional
@@ -36,7 +36,6 @@ from mucode.verifier.inputs import make_encoder
 from mucode.verifier.model import INSTALL, METADATA, Verifier, load_tokenizer, prepare_model
 from mucode.verifier.objective import ROW_KEYS, LossName
 
-CHECKPOINTS = "checkpoints"
 ATTENTION_DROPOUT_KEYS = ("attention_probs_dropout_prob", "attention_dropout")  # BERT; Llama, Qwen
 DEFAULTS = {"epochs": 2.0, "learning_rate": 3e-5, "weight_decay": 0.01}
 HEAD_ONLY_DEFAULTS = {"epochs": 20.0, "learning_rate": 1e-2, "weight_decay": 0.1}
@@ -200,22 +199,6 @@ def _backbone(config: VerifierTrainConfig, backbone: Backbone, tokenizer, dtype:
                                target_modules="all-linear")  # fmt: skip
         model = peft.get_peft_model(model, lora)
     return model
-
-
-def last_checkpoint(out: Path) -> str | None:
-    """The newest complete checkpoint; incomplete ones (a kill mid-save) are removed.
-
-    The Trainer writes ``trainer_state.json`` last, so a checkpoint whose state file
-    parses is whole.
-    """
-    complete: dict[int, Path] = {}
-    for path in (out / CHECKPOINTS).glob("checkpoint-*"):
-        try:
-            json.loads((path / "trainer_state.json").read_text())
-            complete[int(path.name.rsplit("-", 1)[1])] = path
-        except (OSError, ValueError):
-            shutil.rmtree(path)
-    return str(complete[max(complete)]) if complete else None
 
 
 def train_verifier(
