@@ -288,3 +288,15 @@ def test_judge_returns_a_verdict_for_any_report(lines, timed_out, wait_status):
     verdict = judge(JOB, NONCE, seen, 0.5)
     assert verdict["status"] in {"passed", "failed", "timeout", "crashed", "infra_error"}
     assert verdict["status"] != "passed" or verdict["tests_passed"] == 2
+
+
+def test_a_run_whose_judging_raises_is_failed_not_left_out(monkeypatch):
+    def broken(*args):
+        raise IndexError("a report shape nobody planned for")
+
+    monkeypatch.setattr(verdicts, "_judge", broken)
+    seen = Observed(report=bytearray(report(f"{NONCE} P 0 0", f"{NONCE} P 1 0")))
+    verdict = judge(JOB, NONCE, seen, 0.5)
+    assert verdict["status"] == "failed" and verdict["tests_passed"] == 0
+    assert "IndexError: a report shape nobody planned for" in verdict["feedback"]
+    assert verdict["values"] == []

@@ -80,9 +80,15 @@ def _verdict(status: Status, feedback: str, duration: float, passed: int, job: d
 
 def judge(job: dict, nonce: str, seen: Observed, duration: float) -> dict:
     """The verdict for one run, with the values its tests reported for the pool to check
-    (``values``: ``[test, key, wire value]`` in report order)."""
-    report = parse_report(bytes(seen.report), nonce)
-    verdict = _judge(job, report, seen, duration)
+    (``values``: ``[test, key, wire value]`` in report order). Judging fails closed: the
+    report and the output are the program's doing, so a bug they find in the judging makes
+    the run ``failed``, never ``infra_error`` (which would take it out of the accuracies)."""
+    try:
+        report = parse_report(bytes(seen.report), nonce)
+        verdict = _judge(job, report, seen, duration)
+    except Exception as e:  # noqa: BLE001 - any bug a program can reach must not excuse it
+        message = f"the run could not be judged ({type(e).__name__}: {e}); counted as failed"
+        return {**_verdict(Status.FAILED, message, duration, 0, job), "values": []}
     verdict["values"] = report.values if report.confined else []
     return verdict
 
