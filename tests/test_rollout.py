@@ -214,3 +214,13 @@ def test_a_persisting_infra_error_ends_the_episode_unshown_and_uncounted(sandbox
     assert summary.infra_error == 1 and summary.solved_by_turn == (1.0, 1.0, 1.0)  # not 0.5
     labels = {p.key: p.codes for p in load_problem_codes([tmp_path])}
     assert labels[f"humaneval:{add_problem.task_id}"] == ()  # an unjudged code gets no label
+    # resumed once the sandbox works: the unjudged episode runs again, the other one does not
+    again = ScriptedGenerator.by_turn([WRONG, RIGHT])
+    resumed = run_rollouts([add_problem, twin], again, sandbox, RolloutConfig(turns=3), tmp_path)
+    trajectories = {t.task_id: t for t in read_trajectories(summary.path)}
+    assert resumed.resumed == 1 and resumed.infra_error == 0 and len(trajectories) == 2
+    assert [t.oracle.status for t in trajectories[add_problem.task_id].turns] == [
+        Status.FAILED, Status.PASSED]  # fmt: skip
+    assert again.requests and all("# twin" not in r[0].content for r in again.requests)
+    (kept,) = read_trajectories(tmp_path / "trajectories.infra_error.jsonl")
+    assert kept.infra_error and kept.task_id == add_problem.task_id

@@ -26,7 +26,7 @@ from mucode.core.records import Problem, Trajectory, Turn
 from mucode.env import Episode, extract_code, judge
 from mucode.generation.base import Generator, SamplingParams
 from mucode.sandbox import ProgramRunner
-from mucode.streaming import pending, stream_to_jsonl
+from mucode.streaming import pending, set_aside_unjudged, stream_to_jsonl
 
 TRAJECTORIES = "trajectories.jsonl"
 
@@ -167,6 +167,7 @@ def run_rollouts(  # noqa: PLR0913 - a caller may watch `stats` and record `limi
     stats = stats if stats is not None else StepStats()
     path = Path(out_dir) / TRAJECTORIES
     path.parent.mkdir(parents=True, exist_ok=True)
+    set_aside_unjudged(path)
     existing = read_trajectories(path)
     runs = pending(_runs(problems, config.samples), (t.key for t in existing))
     todo = [Episode(p, s, config.turns) for p, s in runs]

@@ -128,6 +128,22 @@ def test_the_same_seed_gives_the_same_searches(sandbox, add_problem):
     assert picked != [[t.selected for t in e.turns] for e in other]
 
 
+def test_a_resumed_run_searches_again_where_the_sandbox_failed(sandbox, add_problem, tmp_path):
+    config = SearchConfig(select=Selection.PT, n=4, turns=2, repeats=2, concurrency=1)
+    flaky = FlakySandbox(sandbox, "x - y", failures=100)
+    path = Searcher(scripted(), flaky, config).run([add_problem], tmp_path)
+    assert [e.infra_error for e in read_searches(path)] == [True, True]
+    path.write_text(path.read_text().splitlines(keepends=True)[0])  # killed before repeat 1
+    generator = scripted()
+    Searcher(generator, sandbox, config).run([add_problem], tmp_path)
+    episodes = {e.key: e for e in read_searches(path)}
+    assert len(generator.requests) == 2  # each repeat's first turn: both pass the public tests
+    assert sorted(episodes) == ["HumanEval/53#0", "HumanEval/53#1"]
+    assert not any(e.infra_error for e in episodes.values())
+    (aside,) = read_searches(tmp_path / "searches.infra_error.jsonl")
+    assert aside.infra_error and aside.key == "HumanEval/53#0"
+
+
 def test_a_run_resumes_and_summarises(sandbox, add_problem, tmp_path):
     config = SearchConfig(select=Selection.PT, n=4, turns=2, repeats=3, concurrency=2)
     searcher = Searcher(scripted(), sandbox, config)

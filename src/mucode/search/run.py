@@ -33,7 +33,7 @@ from mucode.rollout import StepStats, derive_seed
 from mucode.sandbox import ProgramRunner
 from mucode.search.records import SearchEpisode, SearchTurn
 from mucode.search.selectors import Selection, select
-from mucode.streaming import pending, stream_to_jsonl
+from mucode.streaming import pending, set_aside_unjudged, stream_to_jsonl
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +131,7 @@ class Searcher:
         """
         path = Path(out_dir) / SEARCHES
         path.parent.mkdir(parents=True, exist_ok=True)
+        set_aside_unjudged(path)
         have = [e.key for e in read_searches(path)]
         runs = pending(_runs(problems, self.config.repeats), have)
         limits = limits if limits is not None else problem_limits(problems, self.sandbox)
