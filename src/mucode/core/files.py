@@ -7,8 +7,10 @@ the same time (a shared cache) never write into each other's temporary file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,3 +38,21 @@ def write_json_atomically(path: Path, data: Any, *, indent: int | None = 2,
     with replaced_atomically(path) as temporary:
         temporary.write_text(json.dumps(data, indent=indent, default=default) + "\n",
                              encoding="utf-8")  # fmt: skip
+
+
+def install_directory(building: Path, target: Path, complete: Callable[[Path], bool]) -> None:
+    """Rename the finished directory ``building`` to ``target``, replacing a copy that
+    ``complete`` rejects (a killed build's leftovers, an outdated one); when a concurrent
+    builder installed a complete copy first, keep that one (the caller removes ``building``)."""
+    if complete(target):
+        return
+    if target.exists():
+        stale = target.with_name(f".{target.name}.{os.getpid()}.stale")
+        with contextlib.suppress(FileNotFoundError):  # another builder moved it first
+            target.rename(stale)
+        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        building.rename(target)
+    except OSError:
+        if not complete(target):
+            raise

@@ -24,6 +24,7 @@ from typing import Any
 
 from mucode.core.cache import cache_dir
 from mucode.core.errors import ConfigError
+from mucode.core.files import install_directory
 from mucode.core.optional import import_optional
 from mucode.generation.models import DEFAULT_MODEL, resolve_model
 from mucode.generation.tiny_model import TINY, tiny_model_dir
@@ -123,7 +124,7 @@ def hf_copy(source: GGUFSource) -> Path:
                   "transformers": transformers.__version__,
                   "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
         (building / SOURCE_RECORD).write_text(json.dumps(record, indent=2) + "\n")
-        _install(building, source)
+        install_directory(building, source.copy, lambda copy: _matches(copy, source.identity))
     finally:
         shutil.rmtree(building, ignore_errors=True)
     return source.copy
@@ -142,23 +143,6 @@ def _dequantise(transformers, gguf: Path, out: Path) -> None:
         del model.config.quantization_config
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-
-
-def _install(building: Path, source: GGUFSource) -> None:
-    """Rename the finished copy into place, replacing a stale one; keep a concurrent
-    builder's copy if it got there first."""
-    target = source.copy
-    if _matches(target, source.identity):
-        return
-    if target.exists():
-        stale = target.with_name(f".{target.name}.{os.getpid()}.stale")
-        target.rename(stale)
-        shutil.rmtree(stale, ignore_errors=True)
-    try:
-        building.rename(target)
-    except OSError:
-        if not _matches(target, source.identity):
-            raise
 
 
 def _matches(copy: Path, identity: dict[str, Any]) -> bool:

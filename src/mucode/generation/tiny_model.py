@@ -9,11 +9,12 @@ cache; it is only ever used when asked for by name.
 from __future__ import annotations
 
 import json
+import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from mucode.core.cache import cache_dir
+from mucode.core.files import install_directory
 from mucode.core.optional import import_optional
 
 TINY = "tiny"
@@ -40,20 +41,13 @@ def tiny_model_dir() -> Path:
     if marker.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    # a builder of its own: processes building at once never touch each other's copy
-    building = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    building.chmod(0o755)  # mkdtemp's 0700 would hide the model from other users
-    _build(building)
-    (building / marker.name).write_text(json.dumps({"version": VERSION}) + "\n")
-    if target.exists() and not marker.exists():  # a killed build's leftovers
-        stale = Path(tempfile.mkdtemp(prefix=f".{target.name}.stale.", dir=target.parent))
-        target.rename(stale / "old")
-        shutil.rmtree(stale, ignore_errors=True)
+    building = target.with_name(f".{target.name}.{os.getpid()}.tmp")  # this process's own
+    shutil.rmtree(building, ignore_errors=True)
     try:
-        building.rename(target)
-    except OSError:  # another process finished first: keep its copy
-        if not marker.exists():
-            raise
+        _build(building)
+        (building / marker.name).write_text(json.dumps({"version": VERSION}) + "\n")
+        install_directory(building, target, lambda copy: (copy / marker.name).exists())
+    finally:
         shutil.rmtree(building, ignore_errors=True)
     return target
 
