@@ -3,6 +3,10 @@
     python bench/mutation.py                 # every module below, smallest first
     python bench/mutation.py metrics search/selectors.py   # some of them
     python bench/mutation.py --survivors metrics   # re-test its survivors with today's tests
+    python bench/mutation.py --timeouts metrics    # re-test the mutants that timed out
+
+A run stopped part-way (a kill, the end of a session) resumes where it stopped when started
+again, as long as the module's source is unchanged; a changed module starts afresh.
 
 Each module is mutated by cosmic-ray and judged by the narrow set of tests that cover it
 (``MODULES``), so a module takes minutes. Survivors, with their diffs, go to
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -171,26 +176,35 @@ def survivors(session: Path) -> list[str]:
         ]
 
 
+def timed_out(session: Path) -> list[str]:
+    """The job ids of the mutants counted killed because their tests ran out of time."""
+    from cosmic_ray.work_db import WorkDB, use_db
+
+    with use_db(session, WorkDB.Mode.open) as db:
+        return [i.job_id for i, r in db.completed_work_items if r.output == "timeout"]
+
+
 def forget_results(session: Path, job_ids: list[str]) -> None:
     """Make these mutants pending again, so ``exec`` tests them anew."""
     with sqlite3.connect(session) as db:
         db.executemany("DELETE FROM work_results WHERE job_id = ?", [(j,) for j in job_ids])
 
 
-def retest_survivors(module: str) -> None:
-    """Run a module's earlier survivors against the current tests; rewrite its report."""
+def retest(module: str, which: str) -> None:
+    """Run a module's earlier survivors (or timeouts) against the current tests; rewrite its
+    report."""
     tests = MODULES[module]  # today's list: it may have grown since
     cfg = write_config(module, tests, max(60.0, 4 * baseline_s(tests)))
     session = cfg.with_suffix(".sqlite")
     if not session.exists():
         sys.exit(f"no earlier run of {module} in {WORK}: run it first")
-    before = survivors(session)
+    before = (survivors if which == "survivors" else timed_out)(session)
     forget_results(session, before)
     start = time.monotonic()
     cosmic_ray("cosmic-ray", "exec", str(cfg), str(session))
-    still = set(survivors(session))
-    note = (f"re-tested the {len(before)} earlier survivors with the current tests: "
-            f"{len(set(before) - still)} killed, {len(still)} survive")  # fmt: skip
+    alive = set(survivors(session))
+    note = (f"re-tested the {len(before)} earlier {which} with the current tests: "
+            f"{len(set(before) - alive)} killed, {len(alive & set(before))} survive")  # fmt: skip
     write_report(session, module, time.monotonic() - start, note)
 
 
@@ -206,6 +220,7 @@ def write_report(session: Path, module: str, wall_s: float, note: str = "") -> N
     tested = [(i, r) for i, r in done if r.worker_outcome == WorkerOutcome.NORMAL]
     alive = [(i, r) for i, r in tested if r.test_outcome == TestOutcome.SURVIVED]
     errors = [(i, r) for i, r in done if r.worker_outcome == WorkerOutcome.EXCEPTION]
+    slow = [(i, r) for i, r in tested if r.output == "timeout"]
     lines = [
         f"module: src/mucode/{module}",
         f"tests: {' '.join(MODULES[module])}",
@@ -213,7 +228,8 @@ def write_report(session: Path, module: str, wall_s: float, note: str = "") -> N
         f"mutants: {len(done) + pending}; in annotations (skipped): {annotations}; "
         f"tested: {len(tested)}; killed: {len(tested) - len(alive)}; "
         f"survived: {len(alive)}; tool errors: {len(errors)}; pending: {pending}",
-        f"wall time: {wall_s:.0f} s",
+        f"of the killed, by running out of time: {len(slow)}",
+        f"wall time of this run (a resumed session counts only its own): {wall_s:.0f} s",
         *([note] if note else []),
         "",
     ]
@@ -221,6 +237,10 @@ def write_report(session: Path, module: str, wall_s: float, note: str = "") -> N
         m = item.mutations[0]
         lines += [f"## survivor {m.operator_name} #{m.occurrence} at line {m.start_pos[0]}",
                   result.diff.strip(), ""]  # fmt: skip
+    for item, result in sorted(slow, key=lambda ir: tuple(ir[0].mutations[0].start_pos)):
+        m = item.mutations[0]
+        lines += [f"## killed by timeout {m.operator_name} #{m.occurrence} at line "
+                  f"{m.start_pos[0]}", result.diff.strip(), ""]  # fmt: skip
     for item, result in errors:
         lines += [f"## tool error {item.mutations[0].operator_name}", result.output.strip(), ""]
     OUT.mkdir(parents=True, exist_ok=True)
@@ -234,17 +254,28 @@ def cosmic_ray(*args: str) -> None:
     subprocess.run(["nice", "-n", "15", tool, *args[1:]], cwd=WORK, env=run_env(), check=True)
 
 
+def source_digest(module: str) -> str:
+    """sha256 of the module's source in the copy (a session only resumes on the same one)."""
+    return hashlib.sha256((WORK / "src" / "mucode" / module).read_bytes()).hexdigest()
+
+
 def run_module(module: str) -> None:
-    """Mutate one module, run its tests on every mutant, write its report."""
+    """Mutate one module, run its tests on every mutant, write its report; a session of the
+    same source stopped part-way resumes instead."""
     tests = MODULES[module]
     timeout_s = max(60.0, 4 * baseline_s(tests))
     cfg = write_config(module, tests, timeout_s)
     session = cfg.with_suffix(".sqlite")
-    session.unlink(missing_ok=True)
+    digest = session.with_suffix(".source-sha256")
     start = time.monotonic()
-    cosmic_ray("cosmic-ray", "init", str(cfg), str(session))
-    annotations = skip_annotations(session, module)
-    print(f"{module}: {annotations} mutants in annotations skipped", flush=True)
+    if session.exists() and digest.exists() and digest.read_text() == source_digest(module):
+        print(f"{module}: resuming the session in {session}", flush=True)
+    else:
+        session.unlink(missing_ok=True)
+        cosmic_ray("cosmic-ray", "init", str(cfg), str(session))
+        digest.write_text(source_digest(module))
+        annotations = skip_annotations(session, module)
+        print(f"{module}: {annotations} mutants in annotations skipped", flush=True)
     cosmic_ray("cosmic-ray", "exec", str(cfg), str(session))
     write_report(session, module, time.monotonic() - start)
 
@@ -252,10 +283,16 @@ def run_module(module: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("modules", nargs="*", help=f"of {list(MODULES)} (default: all)")
-    parser.add_argument(
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument(
         "--survivors",
         action="store_true",
         help="re-test only the survivors of the last run, with the current tests",
+    )
+    again.add_argument(
+        "--timeouts",
+        action="store_true",
+        help="re-test only the mutants that timed out (say, run beside other work)",
     )
     args = parser.parse_args()
     modules = [m if m.endswith(".py") else f"{m}.py" for m in args.modules] or list(MODULES)
@@ -266,7 +303,10 @@ def main() -> None:
     copy_tree()
     check_reach()
     for module in modules:
-        (retest_survivors if args.survivors else run_module)(module)
+        if args.survivors or args.timeouts:
+            retest(module, "survivors" if args.survivors else "timeouts")
+        else:
+            run_module(module)
 
 
 if __name__ == "__main__":
