@@ -353,8 +353,9 @@ def verifier_train(
     save_steps: Annotated[int, typer.Option(min=1, help="Checkpoint (and validate) every N steps (--head-only: no checkpoints; the feature pass resumes, the head takes seconds).")] = 200,
     seed: int = 0,
     head_only: Annotated[bool, typer.Option("--head-only", help="Freeze the backbone and train only the one-logit head (a probe): the backbone reads each distinct input once, without gradients, into a feature cache that a killed run resumes; the head then trains in seconds. The saved verifier loads its backbone from the base. Not with --lora-r, --gradient-checkpointing or --attention-dropout.")] = False,
-    features: Annotated[Path | None, typer.Option(help="--head-only's feature cache (default: OUT/features); runs on the same backbone, dtype and --max-length may share one, so each input is computed once.")] = None,
-    feature_batch_size: Annotated[int | None, typer.Option(min=1, help="Inputs per forward pass of --head-only's feature pass (default: --batch-size). On a 2-core AVX2 CPU one at a time was fastest: 5.7-7.9 s an input of ~330 tokens for the 0.5B model against 8.1-9.5 s in batches of 5 (padding and the attention mask cost more than batching saves); on a GPU, batch.")] = None,
+    lora_layers: Annotated[int | None, typer.Option(min=1, help="LoRA on a decoder's top K layers only: the layers below are frozen, their output for each input computed once, without gradients, into a store (--features) that a killed run resumes, so a training sequence costs K/layers of a forward and backward pass. The saved verifier is a whole model.")] = None,
+    features: Annotated[Path | None, typer.Option(help="The feature cache of --head-only (default: OUT/features) or the state store of --lora-layers (default: OUT/states); runs on the same backbone, dtype, --max-length (and layer) may share one, so each input is computed once.")] = None,
+    feature_batch_size: Annotated[int | None, typer.Option(min=1, help="Inputs per forward pass of the feature pass of --head-only or --lora-layers (default: --batch-size). On a 2-core AVX2 CPU one at a time was fastest: 5.7-7.9 s an input of ~330 tokens for the 0.5B model against 8.1-9.5 s in batches of 5 (padding and the attention mask cost more than batching saves); on a GPU, batch.")] = None,
 ) -> None:  # fmt: skip
     """Train a verifier on rollouts' oracle labels; print held-out ranking metrics."""
     from mucode.commands import quiet_unless_main
@@ -368,7 +369,8 @@ def verifier_train(
         attention_dropout=attention_dropout, epochs=epochs,
         batch_size=batch_size, learning_rate=lr, weight_decay=weight_decay, lora_r=lora_r,
         dtype=dtype.value, gradient_checkpointing=gradient_checkpointing, save_steps=save_steps,
-        seed=seed, head_only=head_only, features=features, feature_batch_size=feature_batch_size,
+        seed=seed, head_only=head_only, lora_layers=lora_layers, features=features,
+        feature_batch_size=feature_batch_size,
     )  # fmt: skip
     quiet_unless_main(console)  # under accelerate launch, one process prints
     metadata = command.run_train(config, out)

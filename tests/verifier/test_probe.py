@@ -104,7 +104,7 @@ def test_scoring_through_a_store_gives_the_same_scores_and_reads_each_input_once
     again = stored_scorer(verifier, tmp_path, batch_size=2)(PROMPTS[:2], CODES[:2])
     assert again == scores[:2] and sorted(tmp_path.glob("part-*.safetensors")) == parts
     verifier.metadata = {**verifier.metadata, "head_only": False}
-    with pytest.raises(ConfigError, match="applies to a verifier trained with --head-only"):
+    with pytest.raises(ConfigError, match="trained with --head-only or --lora-layers"):
         stored_scorer(verifier, tmp_path, batch_size=2)
 
 
@@ -171,7 +171,7 @@ def test_settings_that_would_train_the_backbone_are_refused(overrides, named):
 def test_feature_settings_without_head_only_and_head_only_defaults():
     for flag, setting in (("--features", {"features": "f"}),
                           ("--feature-batch-size", {"feature_batch_size": 1})):  # fmt: skip
-        with pytest.raises(ConfigError, match=f"{flag} is a setting of --head-only's"):
+        with pytest.raises(ConfigError, match=f"{flag} is a setting of the feature pass of"):
             VerifierTrainConfig(rollouts=("r",), **setting)
     probe = VerifierTrainConfig(rollouts=("r",), head_only=True, epochs=None)
     full = VerifierTrainConfig(rollouts=("r",))

@@ -32,11 +32,12 @@ def build_train_config(**options: Any) -> VerifierTrainConfig:
 
 
 def run_train(config: VerifierTrainConfig, out: Path) -> dict[str, Any]:
-    """Train (or resume) a verifier; a head-only run's feature pass drives a progress bar."""
+    """Train (or resume) a verifier; the feature pass of a head-only or --lora-layers run
+    drives a progress bar."""
     from mucode.core.progress import progress_bar
     from mucode.verifier.train import train_verifier
 
-    if not config.head_only:
+    if not (config.head_only or config.lora_layers):
         return train_verifier(config, out)
     with progress_bar("backbone features") as progress:
         return train_verifier(config, out, progress)
@@ -75,7 +76,8 @@ def run_eval(verifier_dir: Path, rollouts: Sequence[Path], ns: tuple[int, ...], 
              batch_size: int, features: Path | None = None) -> VerifierReport:  # fmt: skip
     """Score held-out rollouts; write ``report.json`` and ``report.png`` into ``out``.
 
-    With ``features`` (head-only verifiers) scores go through that feature store."""
+    With ``features`` (verifiers trained with --head-only or --lora-layers) scores go through
+    that store of backbone features or states."""
     from mucode.core.progress import progress_bar
     from mucode.verifier.data import load_problem_codes
     from mucode.verifier.evaluation import report, score_problems
@@ -88,10 +90,11 @@ def run_eval(verifier_dir: Path, rollouts: Sequence[Path], ns: tuple[int, ...], 
         scored = score_problems(BatchedVerifier(verifier, batch_size).score_texts, problems)
     else:
         from mucode.verifier.probe import stored_scorer
+        from mucode.verifier.states import stored_states_scorer
 
+        scorer = stored_states_scorer if verifier.metadata.get("lora_layers") else stored_scorer
         with progress_bar("backbone features") as progress:
-            stored = stored_scorer(verifier, features, batch_size, progress)
-            scored = score_problems(stored, problems)
+            scored = score_problems(scorer(verifier, features, batch_size, progress), problems)
     result = report(scored, ns)
     out.mkdir(parents=True, exist_ok=True)
     summary = {"verifier": str(verifier_dir), "rollouts": [str(r) for r in rollouts],

@@ -110,7 +110,9 @@ class OpenAIConfig(BaseModel):
     model: str = Field(description="Model name the server knows.")
     api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable with the key.")
     concurrency: int = Field(
-        8, ge=1, description="Requests in flight at once: this many times the number of servers "
+        8,
+        ge=1,
+        description="Requests in flight at once: this many times the number of servers "
         "in all, each to the server with the fewest in flight, so a server set aside leaves its "
         "share to the others.",
     )

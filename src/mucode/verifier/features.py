@@ -9,7 +9,8 @@ A store is a directory: ``store.json`` names the backbone, dtype and input layou
 features belong to (a store is refused for any other), and each forward pass adds one
 ``part-*.safetensors`` file, written atomically, that holds its inputs' keys. A killed pass
 started again computes only the inputs no part holds; runs that share a store (one per loss,
-say) compute each input once.
+say) compute each input once. The same kind of store keeps a decoder's per-token states for
+``--lora-layers`` (:mod:`mucode.verifier.states`).
 """
 
 from __future__ import annotations
@@ -42,18 +43,22 @@ class FeatureStore:
     """Features by input key, for the backbone and layout named by ``identity``."""
 
     def __init__(self, path: Path, identity: dict[str, Any]) -> None:
-        self.path = Path(path)
+        self.path, self.identity = Path(path), identity
         self.path.mkdir(parents=True, exist_ok=True)
         recorded = self.path / STORE
         if recorded.exists():
             _check_identity(self.path, json.loads(recorded.read_text()), identity)
         else:
             write_json_atomically(recorded, identity)
-        self.rows: dict[str, torch.Tensor] = {}  # key -> (H,)
+        self.rows: dict[str, torch.Tensor] = {}  # key -> (H,), or (T, H) states
         for part in sorted(self.path.glob("part-*.safetensors")):
             with safe_open(str(part), "pt") as f:
                 keys = json.loads(f.metadata()["keys"])
-                self.rows.update(zip(keys, f.get_tensor("features"), strict=True))
+                if "features" in f.keys():  # noqa: SIM118 - safe_open has no __contains__
+                    rows = f.get_tensor("features")
+                else:
+                    rows = [f.get_tensor(str(i)) for i in range(len(keys))]
+                self.rows.update(zip(keys, rows, strict=True))
 
     def __contains__(self, key: str) -> bool:
         return key in self.rows
@@ -61,13 +66,18 @@ class FeatureStore:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def add(self, keys: Sequence[str], features: torch.Tensor) -> None:
-        """Store ``features`` (N, H), one row per key, as one part file."""
+    def add(self, keys: Sequence[str], features: torch.Tensor | Sequence[torch.Tensor]) -> None:
+        """Store ``features``, one per key, as one part file: an (N, H) matrix, or N tensors
+        of any shape (a decoder's (T, H) states)."""
+        if isinstance(features, torch.Tensor):
+            rows, tensors = features.float(), {"features": features.float().contiguous()}
+        else:
+            rows = [row.float().contiguous() for row in features]
+            tensors = {str(i): row for i, row in enumerate(rows)}
         name = f"part-{hashlib.sha256(''.join(keys).encode()).hexdigest()[:16]}.safetensors"
         with replaced_atomically(self.path / name) as partial:
-            save_file({"features": features.float().contiguous()}, str(partial),
-                      metadata={"keys": json.dumps(list(keys))})  # fmt: skip
-        self.rows.update(zip(keys, features.float(), strict=True))
+            save_file(tensors, str(partial), metadata={"keys": json.dumps(list(keys))})
+        self.rows.update(zip(keys, rows, strict=True))
 
     def matrix(self, keys: Sequence[str]) -> torch.Tensor:
         """(N, H): the stored rows of ``keys``, in order."""

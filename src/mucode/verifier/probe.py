@@ -143,8 +143,9 @@ def stored_scorer(verifier: Verifier, store_dir: Path, batch_size: int,
     backbone reads only the inputs the store lacks; a score is head(feature), as the
     verifier itself computes it."""
     if not verifier.metadata.get("head_only"):
-        raise ConfigError("--features holds a frozen backbone's features: it applies to a "
-                          "verifier trained with --head-only, and this one is not")  # fmt: skip
+        raise ConfigError("--features holds a frozen backbone's features or states: it applies "
+                          "to a verifier trained with --head-only or --lora-layers, and this "
+                          "one is neither")  # fmt: skip
     store = FeatureStore(store_dir, store_identity(verifier.metadata))
     head = head_of(verifier.model)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -54,7 +55,9 @@ class VerifierTrainConfig(BaseModel):
     ``learning_rate`` and ``weight_decay`` left out: ``DEFAULTS``, or with ``head_only``
     (the backbone frozen, only the head trained on its cached features, stored in
     ``features`` or else ``OUT/features``, computed ``feature_batch_size`` inputs per
-    forward pass, ``batch_size`` if None) ``HEAD_ONLY_DEFAULTS``.
+    forward pass, ``batch_size`` if None) ``HEAD_ONLY_DEFAULTS``. ``lora_layers`` K: LoRA on
+    a decoder's top K layers only, trained on the stored states of the layers below
+    (:mod:`mucode.verifier.states`; stored in ``features`` or else ``OUT/states``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -80,6 +83,7 @@ class VerifierTrainConfig(BaseModel):
     best_of: tuple[int, ...] = (1, 2, 4, 5, 8)
     seed: int = 0
     head_only: bool = False
+    lora_layers: int | None = Field(None, ge=1)
     features: Path | None = None
     feature_batch_size: int | None = Field(None, ge=1)
 
@@ -93,15 +97,20 @@ class VerifierTrainConfig(BaseModel):
 
     @model_validator(mode="after")
     def _refuse_backbone_settings(self) -> VerifierTrainConfig:
-        """With ``head_only`` nothing trains the backbone or takes its gradients."""
+        """With ``head_only`` nothing trains the backbone or takes its gradients; stored
+        features or states belong to ``head_only`` or ``lora_layers``."""
+        if self.lora_layers is not None and self.lora_r == 0:
+            raise ConfigError("--lora-layers trains LoRA on the top layers; --lora-r 0 would "
+                              "train every weight: give a rank or drop --lora-layers")  # fmt: skip
         if not self.head_only:
             for flag, value in (("--features", self.features),
                                 ("--feature-batch-size", self.feature_batch_size)):  # fmt: skip
-                if value is not None:
-                    raise ConfigError(f"{flag} is a setting of --head-only's feature pass; "
-                                      f"add --head-only or drop {flag}")  # fmt: skip
+                if value is not None and self.lora_layers is None:
+                    raise ConfigError(f"{flag} is a setting of the feature pass of --head-only "
+                                      f"or --lora-layers; add one or drop {flag}")  # fmt: skip
             return self
         clashes = {"--lora-r": self.lora_r is not None,
+                   "--lora-layers": self.lora_layers is not None,
                    "--(no-)gradient-checkpointing": self.gradient_checkpointing is not None,
                    "--attention-dropout": self.attention_dropout > 0}  # fmt: skip
         if any(clashes.values()):
@@ -180,9 +189,24 @@ def _attention_dropout(backbone: Backbone, probability: float) -> dict[str, floa
     return {key: probability for key in ATTENTION_DROPOUT_KEYS if hasattr(backbone.config, key)}
 
 
+def _lora_targets(model, trained_layers: int | None) -> str | list[str]:
+    """Every linear layer of the backbone, or those of its top ``trained_layers`` layers."""
+    import torch
+
+    if trained_layers is None:
+        return "all-linear"
+    from mucode.verifier.states import decoder_of, first_trained_layer
+
+    first = first_trained_layer(model, trained_layers)
+    top = {id(m) for layer in decoder_of(model).layers[first:] for m in layer.modules()}
+    return [name for name, m in model.named_modules()
+            if isinstance(m, torch.nn.Linear) and id(m) in top]  # fmt: skip
+
+
 def _backbone(config: VerifierTrainConfig, backbone: Backbone, tokenizer, dtype: str):
     """The one-logit classifier on ``backbone``; with ``lora_r``, LoRA on every linear layer
-    of the backbone and the head trained whole (PEFT's ``modules_to_save`` for SEQ_CLS)."""
+    of the backbone (of its top ``lora_layers`` layers) and the head trained whole (PEFT's
+    ``modules_to_save`` for SEQ_CLS)."""
     import torch
 
     transformers = import_optional("transformers", "verifier training", INSTALL)
@@ -196,7 +220,7 @@ def _backbone(config: VerifierTrainConfig, backbone: Backbone, tokenizer, dtype:
         peft = import_optional("peft", "LoRA verifier training", INSTALL)
         lora = peft.LoraConfig(task_type=peft.TaskType.SEQ_CLS, r=config.lora_r,
                                lora_alpha=2 * config.lora_r, lora_dropout=0.05,
-                               target_modules="all-linear")  # fmt: skip
+                               target_modules=_lora_targets(model, config.lora_layers))  # fmt: skip
         model = peft.get_peft_model(model, lora)
     return model
 
@@ -207,7 +231,7 @@ def train_verifier(
     """Train (or resume) a verifier into ``out``; return its metadata with metrics.
 
     A finished run is not trained again: its metadata is returned as it is. ``progress``
-    hears (done, total) inputs of a head-only run's feature pass.
+    hears (done, total) inputs of the feature pass of a head-only or ``lora_layers`` run.
     """
     out = Path(out)
     if (out / METADATA).exists():
@@ -221,14 +245,23 @@ def train_verifier(
     state = process_state()  # under accelerate launch the main process alone writes
     with state.local_main_process_first():  # one process builds a cached copy of the base
         backbone = inspect_backbone(config.base)
+    if state.num_processes > 1 and (config.head_only or config.lora_layers):
+        raise ConfigError("--head-only and --lora-layers run in one process (their feature "
+                          "pass is not split between processes): run without accelerate "
+                          "launch")  # fmt: skip
     if config.head_only:
-        if state.num_processes > 1:
-            raise ConfigError("--head-only runs in one process (nothing of it is split "
-                              "between processes): run it without accelerate launch")  # fmt: skip
         write_or_check_manifest(out, config)
         from mucode.verifier.probe import train_head_only
 
         return train_head_only(config, data, backbone, out, progress)
+    return _train_weights(config, data, backbone, out, progress)
+
+
+def _train_weights(config: VerifierTrainConfig, data: TrainingData, backbone: Backbone, out: Path,
+                   progress: Callable[[int, int], None] | None) -> dict[str, Any]:  # fmt: skip
+    """Train the backbone (whole, or LoRA on all or the top ``lora_layers`` layers) and the
+    head with the HF Trainer, resuming from the last checkpoint; save the verifier."""
+    state = process_state()
     config = config.model_copy(update={"lora_r": backbone.lora_r(config.lora_r)})
     if state.is_main_process:
         write_or_check_manifest(out, config)
@@ -240,6 +273,13 @@ def train_verifier(
     tokenizer = load_tokenizer(backbone.path)
     encoder = make_encoder(backbone.input_format, tokenizer, config.max_length)  # sets the pad
     model = _backbone(config, backbone, tokenizer, dtype)
+    stored, extra = nullcontext(), {}
+    if config.lora_layers:
+        from mucode.verifier.states import open_store, train_on_states
+
+        store = open_store(config, backbone, model, out)
+        stored, record = train_on_states(config, data, model, encoder, store, progress)
+        extra = {"lora_layers": config.lora_layers, "states": record}
     trainer = VerifierTrainer(
         model=model,
         args=_training_arguments(config, out, bool(data.validation), checkpointing),
@@ -256,14 +296,15 @@ def train_verifier(
     started = time.perf_counter()
     with state.main_process_first():  # one process removes a killed save's checkpoint
         resume_from = last_checkpoint(out)
-    result = trainer.train(resume_from_checkpoint=resume_from)
-    model = trainer.model.merge_and_unload() if config.lora_r else trainer.model
     layout = {"input": backbone.input_format.value, "dtype": dtype}
-    verifier = Verifier(model, tokenizer, config.max_length, layout)
-    metrics = None
-    if data.validation_problems:
-        scored = score_problems(verifier.score_texts, data.validation_problems)
-        metrics = report(scored, config.best_of).to_dict()
+    with stored:  # the frozen layers' stored states, with --lora-layers
+        result = trainer.train(resume_from_checkpoint=resume_from)
+        model = trainer.model.merge_and_unload() if config.lora_r else trainer.model
+        verifier = Verifier(model, tokenizer, config.max_length, layout)
+        metrics = None
+        if data.validation_problems:
+            scored = score_problems(verifier.score_texts, data.validation_problems)
+            metrics = report(scored, config.best_of).to_dict()
     training = {
         "steps": result.global_step,
         "train_loss": result.training_loss,
@@ -272,7 +313,7 @@ def train_verifier(
         "seed": config.seed,
     }
     verifier.metadata = {**run_metadata(config, backbone, data, metrics, training), **layout,
-                         "gradient_checkpointing": checkpointing}  # fmt: skip
+                         "gradient_checkpointing": checkpointing, **extra}  # fmt: skip
     if state.is_main_process:
         verifier.save(out)
     return verifier.metadata
