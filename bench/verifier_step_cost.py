@@ -8,6 +8,14 @@ the mean of the steps after the first (the first one warms up) and the peak RSS.
     nice -n 5 python bench/verifier_step_cost.py --base embedded --loss bt --batch-size 16 \\
         --max-length 384 --lora-r 16 --steps 3
 
+With ``--lora-layers K`` only the top K layers train, on states of the layers below that a
+pass over the run's inputs stores first (timed too); ``--problems N`` keeps that pass short
+by training on the first N problems of the rollouts only (the step's cost does not depend
+on which problems).
+
+    nice -n 5 python bench/verifier_step_cost.py --base embedded --loss bt --batch-size 4 \
+        --max-length 384 --lora-layers 4 --problems 6 --steps 3
+
 With ``--score N`` it times scoring instead: the first N first-turn codes of the rollouts,
 five per call (one search turn's candidates at N=5), with an untrained head on the same
 backbone (the cost does not depend on the weights).
@@ -16,6 +24,8 @@ backbone (the cost does not depend on the weights).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import resource
 import statistics
 import tempfile
@@ -43,6 +53,19 @@ def rss_mib(field: str = "VmRSS") -> float:
     return float("nan")
 
 
+class StatePassClock:
+    """Hears the state pass's progress: its seconds and inputs."""
+
+    def __init__(self) -> None:
+        self.begun, self.seconds, self.inputs = 0.0, 0.0, 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.begun:
+            self.begun = time.perf_counter()
+        else:
+            self.seconds, self.inputs = time.perf_counter() - self.begun, done
+
+
 class StepClock(TrainerCallback):
     """Times each training step and stops after ``steps``."""
 
@@ -64,6 +87,20 @@ class StepClock(TrainerCallback):
               f"RSS {rss_mib():.0f} MiB", flush=True)  # fmt: skip
         if state.global_step >= self.steps:
             raise Enough
+
+
+def first_problems(rollouts: Path, n: int, into: Path) -> Path:
+    """A rollout directory holding the trajectories of the first ``n`` problems of ``rollouts``."""
+    kept: set[str] = set()
+    lines = []
+    for line in (rollouts / "trajectories.jsonl").read_text().splitlines():
+        task = json.loads(line)["task_id"]
+        if task in kept or len(kept) < n:
+            kept.add(task)
+            lines.append(line)
+    into.mkdir(parents=True, exist_ok=True)
+    (into / "trajectories.jsonl").write_text("\n".join(lines) + "\n")
+    return into
 
 
 def time_scoring(config: VerifierTrainConfig, n: int) -> None:
@@ -102,13 +139,25 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-length", type=int, default=384)
     parser.add_argument("--lora-r", type=int, default=None)
+    parser.add_argument("--lora-layers", type=int, default=None)
+    parser.add_argument("--problems", type=int, default=0, help="train on the first N problems")
     parser.add_argument("--dtype", default="auto")
     parser.add_argument("--gradient-checkpointing", action=argparse.BooleanOptionalAction)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--score", type=int, default=0, help="time scoring N codes instead")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="step-cost-") as scratch:
+        measure(args, Path(scratch))
+
+
+def measure(args: argparse.Namespace, scratch: Path) -> None:
+    """Time the steps (or scoring) ``args`` ask for, working in ``scratch``."""
+    rollouts = args.rollouts
+    if args.problems:
+        rollouts = first_problems(args.rollouts, args.problems, scratch / "rollouts")
     config = VerifierTrainConfig(
-        rollouts=(args.rollouts,), base=args.base, loss=args.loss, batch_size=args.batch_size,
+        rollouts=(rollouts,), base=args.base, loss=args.loss, batch_size=args.batch_size,
+        lora_layers=args.lora_layers,
         max_length=args.max_length, lora_r=args.lora_r, dtype=args.dtype,
         gradient_checkpointing=args.gradient_checkpointing, validation_fraction=0,
         learning_rate=1e-4, seed=0,
@@ -134,14 +183,15 @@ def main() -> None:
 
     verifier_trainer.VerifierTrainer.__init__ = with_clock
     started = time.perf_counter()
-    try:
-        with tempfile.TemporaryDirectory() as out:
-            train_verifier(config, Path(out))
-    except Enough:
-        pass
+    progress = StatePassClock()
+    with contextlib.suppress(Enough):
+        train_verifier(config, scratch / "out", progress)
+    if progress.seconds:
+        print(f"state pass: {progress.seconds / progress.inputs:.1f} s per input "
+              f"({progress.inputs} inputs)")  # fmt: skip
     later = clock.seconds[1:] or clock.seconds
     print(f"{args.base} {args.loss} batch {args.batch_size} x {args.max_length} lora_r "
-          f"{args.lora_r} dtype {args.dtype} gradient checkpointing "
+          f"{args.lora_r} lora_layers {args.lora_layers} dtype {args.dtype} gradient checkpointing "
           f"{args.gradient_checkpointing}: {statistics.mean(later):.1f} s/step after the "
           f"first ({clock.seconds[0]:.1f} s); peak RSS "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2:.2f} GiB; "
