@@ -134,10 +134,9 @@ def run_score(  # noqa: PLR0913 - one per option of the command
 def _score_on_ray(address: str, verifier_dir: Path, prompts: list[str], codes: list[str],
                   batch_size: int) -> list[float]:  # fmt: skip
     """``Verifier.score_texts`` on the Ray cluster at ``address``."""
-    from mucode.core.optional import import_optional
-    from mucode.sandbox.runner import RAY_INSTALL
+    from mucode.core.optional import import_ray
 
-    import_optional("ray", f"--ray {address}", RAY_INSTALL)
+    import_ray(address)
     from mucode.distributed.scoring import RayScorer
 
     with RayScorer(address, verifier_dir) as scorer:

@@ -11,12 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from mucode.core.optional import import_optional
+from mucode.core.optional import import_ray
 from mucode.core.records import Verdict
 from mucode.sandbox.limits import Limits
 from mucode.sandbox.pool import Job, Sandbox, SandboxInfo
-
-RAY_INSTALL = "pip install 'mucode[ray]' (on the driver and on every node of the cluster)"
 
 
 class ProgramRunner(Protocol):
@@ -55,7 +53,7 @@ def open_sandbox(
     cluster, each with ``workers`` processes (default: the node's CPUs)."""
     if ray is None:
         return Sandbox(workers=workers, limits=limits)
-    import_optional("ray", f"--ray {ray}", RAY_INSTALL)
+    import_ray(ray)
     # imported by name, only here: mucode.distributed sits right of the stages that call this
     from mucode.distributed.sandbox import RaySandbox
 
