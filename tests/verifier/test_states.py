@@ -122,6 +122,22 @@ def test_runs_sharing_a_store_compute_each_input_once(trained, easy_rollout, bac
                        root / "shorter")  # fmt: skip
 
 
+def test_training_reads_the_stored_states(easy_rollout, backbone, tmp_path, monkeypatch):
+    from mucode.verifier import states
+
+    rows_read = []
+    lookup = states.StoredStates.forward
+
+    def counted(self, input_ids):
+        rows_read.append(len(input_ids))
+        return lookup(self, input_ids)
+
+    monkeypatch.setattr(states.StoredStates, "forward", counted)
+    train_verifier(config(easy_rollout, backbone, loss="bce", epochs=1, validation_fraction=0),
+                   tmp_path)  # fmt: skip
+    assert sum(rows_read) == 60  # one epoch: 10 problems x 6 distinct codes, each read once
+
+
 class Killed(Exception):
     """Stands in for a kill during the state pass."""
 
