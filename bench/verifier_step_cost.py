@@ -14,7 +14,7 @@ by training on the first N problems of the rollouts only (the step's cost does n
 on which problems).
 
     nice -n 5 python bench/verifier_step_cost.py --base embedded --loss bt --batch-size 4 \
-        --max-length 384 --lora-layers 4 --problems 6 --steps 3
+        --max-length 384 --lora-layers 4 --problems 3 --steps 3
 
 With ``--score N`` it times scoring instead: the first N first-turn codes of the rollouts,
 five per call (one search turn's candidates at N=5), with an untrained head on the same

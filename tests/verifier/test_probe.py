@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sys
 
 import pytest
 
@@ -19,7 +18,6 @@ pytest.importorskip("sklearn")
 
 from safetensors.torch import load_file  # noqa: E402
 
-from mucode.cli import main  # noqa: E402
 from mucode.core.errors import ConfigError  # noqa: E402
 from mucode.generation.causal_lm import bf16_is_native  # noqa: E402
 from mucode.verifier.inputs import ChatEncoder, PairEncoder  # noqa: E402
@@ -27,6 +25,7 @@ from mucode.verifier.model import HEAD_WEIGHTS, METADATA, Verifier  # noqa: E402
 from mucode.verifier.probe import stored_scorer  # noqa: E402
 from mucode.verifier.train import VerifierTrainConfig, train_verifier  # noqa: E402
 from tests.tiny_models import save_tiny_bert, save_tiny_qwen2  # noqa: E402
+from tests.verifier.interrupted import Killed, killed_once, run_main  # noqa: E402
 
 RIGHT, WRONG = "def add(a, b):\n    return a + b", "def add(a, b):\n    return a - b"
 UNSEEN = "Solve Mbpp/99."  # the easy rollout's prompts are Mbpp/0 … Mbpp/9
@@ -108,19 +107,10 @@ def test_scoring_through_a_store_gives_the_same_scores_and_reads_each_input_once
         stored_scorer(verifier, tmp_path, batch_size=2)
 
 
-class Killed(Exception):
-    """Stands in for a kill during the feature pass."""
-
-
 def test_a_killed_run_resumes_its_feature_pass(easy_rollout, backbone, tmp_path):
     cfg = config(easy_rollout, backbone, feature_batch_size=16, epochs=1)
-
-    def killed_after_two_passes(done: int, total: int) -> None:
-        if done >= 32:
-            raise Killed
-
     with pytest.raises(Killed):
-        train_verifier(cfg, tmp_path, killed_after_two_passes)
+        train_verifier(cfg, tmp_path, killed_once(32))  # after two passes of 16
     assert not (tmp_path / METADATA).exists()
     metadata = train_verifier(cfg, tmp_path)
     assert (metadata["features"]["computed"], metadata["features"]["inputs"]) == (28, 60)
@@ -177,13 +167,6 @@ def test_feature_settings_without_head_only_and_head_only_defaults():
     full = VerifierTrainConfig(rollouts=("r",))
     assert (probe.epochs, probe.learning_rate, probe.weight_decay) == (20.0, 1e-2, 0.1)
     assert (full.epochs, full.learning_rate, full.weight_decay) == (2.0, 3e-5, 0.01)
-
-
-def run_main(monkeypatch, *args) -> int:
-    monkeypatch.setattr(sys, "argv", ["mucode", *map(str, args)])
-    with pytest.raises(SystemExit) as done:
-        main()
-    return done.value.code
 
 
 def test_cli_head_only_trains_evaluates_and_refuses_lora(

@@ -7,7 +7,6 @@ settings it cannot honour are refused."""
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
@@ -18,7 +17,6 @@ pytest.importorskip("sklearn")
 
 from safetensors.torch import load_file  # noqa: E402
 
-from mucode.cli import main  # noqa: E402
 from mucode.core.errors import ConfigError  # noqa: E402
 from mucode.verifier.features import FeatureStore  # noqa: E402
 from mucode.verifier.inputs import ChatEncoder  # noqa: E402
@@ -30,6 +28,7 @@ from mucode.verifier.states import (  # noqa: E402
 )
 from mucode.verifier.train import VerifierTrainConfig, train_verifier  # noqa: E402
 from tests.tiny_models import save_tiny_bert  # noqa: E402
+from tests.verifier.interrupted import Killed, killed_once, run_main  # noqa: E402
 
 RIGHT, WRONG = "def add(a, b):\n    return a + b", "def add(a, b):\n    return a - b"
 PROMPTS = ["Solve Mbpp/99.", "Solve Mbpp/99.", "Write add, and a much longer prompt than that."]
@@ -138,19 +137,10 @@ def test_training_reads_the_stored_states(easy_rollout, backbone, tmp_path, monk
     assert sum(rows_read) == 60  # one epoch: 10 problems x 6 distinct codes, each read once
 
 
-class Killed(Exception):
-    """Stands in for a kill during the state pass."""
-
-
 def test_a_killed_run_resumes_its_state_pass(easy_rollout, backbone, tmp_path):
     cfg = config(easy_rollout, backbone, feature_batch_size=16, epochs=1)
-
-    def killed_after_two_passes(done: int, total: int) -> None:
-        if done >= 32:
-            raise Killed
-
     with pytest.raises(Killed):
-        train_verifier(cfg, tmp_path, killed_after_two_passes)
+        train_verifier(cfg, tmp_path, killed_once(32))  # after two passes of 16
     assert not (tmp_path / METADATA).exists()
     assert train_verifier(cfg, tmp_path)["states"]["computed"] == 28
 
@@ -170,13 +160,6 @@ def test_backbones_it_cannot_split_are_refused(easy_rollout, backbone, tmp_path)
     bert = save_tiny_bert(tmp_path / "bert")
     with pytest.raises(ConfigError, match="needs a decoder with `layers` and `embed_tokens`"):
         train_verifier(config(easy_rollout, bert), tmp_path / "bert-v")
-
-
-def run_main(monkeypatch, *args) -> int:
-    monkeypatch.setattr(sys, "argv", ["mucode", *map(str, args)])
-    with pytest.raises(SystemExit) as done:
-        main()
-    return done.value.code
 
 
 def test_cli_trains_with_lora_layers_and_evaluates_through_the_store(
