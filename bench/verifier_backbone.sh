@@ -12,7 +12,8 @@
 #    training codes and 443 held-out ones. LoRA r=16 on every linear layer of the top 4, the
 #    score head trained whole, learning rate 1e-4 (LoRA's low-rank update usually wants a
 #    higher rate than MiniLM's 5e-5 full fine-tuning), 2 epochs, no gradient checkpointing
-#    (4 layers' activations fit: a 4-sequence step peaked at 4.3 GiB).
+#    (a 4-sequence step peaked at 4.3 GiB; a bt step's 32 sequences should need some 6 GB
+#    more for the 4 layers' activations, and ~2.5 GB hold the stored states).
 # 2. The probe (--head-only), into bench/runs/relabelled/verifier-qwen-probe-*: the backbone
 #    frozen, only the one-logit head trained, on the hidden state at the end-of-turn token;
 #    its own feature pass over the same 2,121 inputs (bench/runs/verifier-qwen-probe-features),
@@ -24,10 +25,11 @@
 # on this AVX2-only CPU, where bf16 is ~40x slower).
 #
 # Cost, measured with bench/verifier_step_cost.py (README, verifier section) on these 2 cores
-# beside two other CPU-bound jobs (load average ~3.2), one torch thread: a state or feature
-# pass takes 3.9-4.9 s an input of ~330 tokens (about 2.5 h for the 2,121), and a training
-# sequence 2.6 s with --lora-layers 4 (against 23.6 s for LoRA on all layers): about 0.9 h
-# for bt (1,196 sequences over 2 epochs), 1.2 h for bce (1,678), 2.1 h for bce+bt (2,874).
+# beside other CPU-bound jobs (load average 3-5), one torch thread: a state or feature
+# pass takes 3.9-7.1 s an input of ~330 tokens (about 2.5-4 h for the 2,121), and a training
+# sequence 2.6-3.8 s with --lora-layers 4 (against 23.6-34.9 s for LoRA on all layers):
+# about 0.9-1.3 h for bt (1,196 sequences over 2 epochs), 1.2-1.8 h for bce (1,678),
+# 2.1-3 h for bce+bt (2,874).
 # Resumable: the stores keep every finished forward pass, training checkpoints every 5
 # steps, a finished run is not trained again and an evaluation already written is not
 # repeated. On a machine shared with other CPU-bound work, OMP_NUM_THREADS=1 ran LoRA steps
