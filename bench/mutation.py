@@ -70,7 +70,10 @@ MODULES: dict[str, list[str]] = {
         "tests/sandbox/test_integrity.py",
         "tests/sandbox/test_differential.py",
     ],
-    "training/expert.py": ["tests/training/test_relabel.py"],
+    "training/expert.py": [
+        "tests/training/test_relabel.py",
+        "tests/training/test_expert_inputs.py",
+    ],
     "training/relabel.py": ["tests/training/test_relabel.py"],
 }
 

@@ -20,6 +20,7 @@ from mucode.env import FEEDBACK_PREFIX, Episode, extract_code
 from mucode.rollout import TRAJECTORIES
 from mucode.training.examples import (
     LabelKind,
+    Method,
     SftExample,
     format_answer,
     read_examples,
@@ -27,7 +28,7 @@ from mucode.training.examples import (
     write_examples,
 )
 from mucode.training.expert import Beta, RolloutSource, SourcedTrajectory, expert_pools
-from mucode.training.relabel import RelabelConfig, build_dataset, build_examples
+from mucode.training.relabel import RelabelConfig, build_dataset, build_examples, summarize
 
 PASS, FAIL, INFRA = Status.PASSED, Status.FAILED, Status.INFRA_ERROR
 
@@ -293,6 +294,68 @@ def test_sandbox_failures_are_neither_candidates_nor_rows(tmp_path):
     assert all(r.state.trajectory != broken.key for r in read_examples(tmp_path / "out"))
 
 
+def test_targets_name_the_turn_that_wrote_them():
+    third_try = play("Mbpp/1", 4, [(code("0"), FAIL), (code("1"), FAIL), (code("x"), PASS)])
+    rows, _ = build_examples(RelabelConfig(method="ov"), sourced([third_try, *FAILED]))
+    own = rows_of(rows, third_try)
+    assert [r.state.turn for r in own] == [1, 2, 3]
+    assert {(r.target, r.target_from.turn) for r in own} == {(format_answer(code("x")), 3)}
+    first_try = play("Mbpp/1", 5, [(code("x * 1"), PASS)])
+    (row,) = build_examples(RelabelConfig(method="star"), sourced([first_try]))[0]
+    assert (row.target_from.trajectory, row.target_from.turn) == (first_try.key, 1)
+
+
+def test_y_star_is_taken_from_the_first_trajectory_that_wrote_it():
+    later = play("Mbpp/1", 4, [(code("x"), FAIL)], 1)  # the same code judged failed: flaky
+    rows, _ = build_examples(RelabelConfig(method="ov"), sourced([SOLVED, later, *FAILED]))
+    relabelled = [r for r in rows if r.label is LabelKind.RELABELLED]
+    assert relabelled and {(r.target_from.trajectory, r.target_from.turn) for r in relabelled} == {
+        (SOLVED.key, 2)
+    }
+    assert all(r.scores.oracle for r in relabelled)
+
+
+def test_a_state_whose_own_answer_had_no_code_is_skipped_and_the_next_kept():
+    late = play("Mbpp/1", 4, [("", FAIL), (code("x"), PASS)])
+    rows, _ = build_examples(RelabelConfig(method="multi-star"), sourced([late]))
+    assert [(r.state.turn, r.target) for r in rows] == [(2, format_answer(code("x")))]
+
+
+def test_dropping_unsolved_rows_keeps_the_others():
+    trajectories = sourced([SOLVED, *FAILED])
+    kept, _ = build_examples(RelabelConfig(method="ov"), trajectories)
+    dropped, _ = build_examples(RelabelConfig(method="ov", keep_unsolved=False), trajectories)
+    assert dropped == kept and len(kept) == 8
+
+
+def test_the_summary_counts_problems_expert_choices_and_own_targets_by_hand():
+    """Four problems: one solved, two unsolved, one whose answers had no code."""
+    solved = [play("Mbpp/1", 2, [(code("0"), FAIL), (code("x"), PASS)]),
+              play("Mbpp/1", 1, [(code("1"), FAIL)], 1),
+              play("Mbpp/1", 3, [(code("3"), FAIL), (code("3 + 1"), FAIL)], 2)]  # fmt: skip
+    unsolved = [play(task, 0, [(code("7"), FAIL)], 1) for task in ("Mbpp/2", "Mbpp/3")]
+    no_code = play("Mbpp/4", 0, [("", FAIL)], 1)
+    trajectories = sourced([*solved, *unsolved, no_code])
+    config = RelabelConfig(method="ov")
+    rows, pools = build_examples(config, trajectories)
+    summary = summarize(config, pools, rows)
+    assert (summary["problems"], summary["solved"], summary["unsolved"]) == (4, 1, 3)
+    assert (summary["expert_incorrect"], summary["expert_overruled_oracle"]) == (2, 0)
+    # own: sample 2's 2 states; relabelled: sample 1's 1 and sample 3's 2 (targets from
+    # sample 2); unsolved: problems 2 and 3, each on its only trajectory's own code
+    assert summary["rows_by_label"] == {"relabelled": 3, "own": 2, "unsolved": 2, "rft": 0}
+    assert summary["rows_with_own_target"] == 2 + 2
+    lv = RelabelConfig(method="lv")
+    scorer = TableScorer({code("1"): 9.0})  # prefers a failed code of the solved problem
+    rows, pools = build_examples(lv, trajectories, scorer)
+    summary = summarize(lv, pools, rows)
+    assert (summary["expert_incorrect"], summary["expert_overruled_oracle"]) == (3, 1)
+    star = RelabelConfig(method="star")
+    rows, pools = build_examples(star, trajectories)
+    summary = summarize(star, pools, rows)
+    assert summary["expert_incorrect"] is summary["expert_overruled_oracle"] is None
+
+
 def test_method_settings_are_filled_and_conflicts_refused():
     assert RelabelConfig().beta == Beta(1.0, 0.1) and RelabelConfig().k == 3
     assert RelabelConfig(method="ov").beta == Beta(1.0, 0.0)
@@ -310,6 +373,66 @@ def test_method_settings_are_filled_and_conflicts_refused():
         RelabelConfig(beta=1.0)
     recorded = RelabelConfig(method="mucode-reference").model_dump(mode="json")
     assert RelabelConfig.model_validate(recorded) == RelabelConfig(method="mucode-reference")
+
+
+@pytest.mark.parametrize(
+    ("method", "given", "beta", "resolved"),
+    [
+        ("mucode", {}, Beta(1.0, 0.1), {"k": 3, "pool": "all", "iteration": 0}),
+        ("mucode", {"beta_verifier": 1.0, "k": 1}, Beta(1.0, 1.0), {"k": 1}),  # equal weights
+        ("mucode", {"pool": "iteration"}, Beta(1.0, 0.1), {"pool": "iteration"}),
+        ("lv", {"beta_verifier": 0.5}, Beta(0.0, 0.5), {}),
+        ("ov", {"beta_verifier": 0.0}, Beta(1.0, 0.0), {}),  # a fixed setting at its own value
+        ("ov", {"beta_oracle": 2.0}, Beta(2.0, 0.0), {}),
+        ("mucode-reference", {"beta_oracle": 1.0, "beta_verifier": 0.01}, Beta(1.0, 0.01), {}),
+        ("mucode-reference", {"pool": "iteration"}, Beta(1.0, 0.01), {"pool": "iteration"}),
+        ("rft-lv", {}, Beta(0.0, 1.0), {"rft_target": "next", "k": 3}),
+        ("rft-lv", {"beta_verifier": 0.5, "rft_target": "final"}, Beta(0.0, 0.5), {}),
+        ("multi-star", {"rft_target": "final"}, None, {"rft_target": "final", "k": None}),
+        ("multi-star-reference", {"rft_target": "final"}, None, {"rft_target": "final"}),
+    ],
+)
+def test_a_method_fills_its_settings_and_lets_the_free_ones_be_changed(
+    method, given, beta, resolved
+):
+    config = RelabelConfig(method=method, **given)
+    assert config.beta == beta
+    assert {name: getattr(config, name) for name in resolved} == resolved
+
+
+@pytest.mark.parametrize(
+    ("method", "given", "message"),
+    [
+        ("lv", {"beta_oracle": 1.0}, "fixes beta_oracle"),
+        ("rft-lv", {"beta_oracle": 1.0}, "fixes beta_oracle"),
+        ("mucode-reference", {"beta_oracle": 2.0}, "fixes beta_oracle"),
+        ("mucode-reference", {"beta_verifier": 0.001}, "fixes beta_verifier"),  # below it too
+        ("mucode-reference", {"pool": "all"}, "fixes pool"),
+        ("multi-star-reference", {"rft_target": "next"}, "fixes rft_target"),
+        ("mucode", {"beta_oracle": -0.5}, "greater than or equal to 0"),
+        ("mucode", {"beta_verifier": -0.5}, "greater than or equal to 0"),
+        ("mucode", {"k": 0}, "greater than or equal to 1"),
+        ("mucode", {"iteration": -1}, "greater than or equal to 0"),
+        ("bogus", {}, "Input should be 'mucode', 'ov'"),  # the field names the choices
+    ],
+)
+def test_a_setting_a_method_fixes_or_an_out_of_range_value_is_refused(method, given, message):
+    with pytest.raises(ValidationError, match=message):
+        RelabelConfig(method=method, **given)
+
+
+@pytest.mark.parametrize("method", list(Method))
+def test_a_config_read_back_from_its_json_is_the_same_config(method):
+    """As the manifest check reads it when a build runs again into its directory."""
+    config = RelabelConfig(method=method)
+    assert RelabelConfig.model_validate_json(config.model_dump_json()) == config
+
+
+def test_a_build_run_again_into_its_directory_passes_the_settings_check(tmp_path):
+    rollout = write_rollout(tmp_path / "r0", [SOLVED, *FAILED])
+    config = RelabelConfig(method="ov")
+    first = build_dataset(config, [rollout], None, tmp_path / "d")
+    assert build_dataset(config, [rollout], None, tmp_path / "d")["rows"] == first["rows"] == 8
 
 
 def test_a_method_that_weighs_the_verifier_needs_one():
