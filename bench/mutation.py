@@ -62,7 +62,10 @@ MODULES: dict[str, list[str]] = {
     "verifier/losses.py": ["tests/verifier/test_losses.py"],
     "verifier/data.py": ["tests/verifier/test_data.py"],
     "sandbox/values.py": ["tests/sandbox/test_expected.py"],
-    "sandbox/expected.py": ["tests/sandbox/test_expected.py"],
+    "sandbox/expected.py": [
+        "tests/sandbox/test_expected.py",
+        "tests/sandbox/test_expected_rewrite.py",
+    ],
     "sandbox/verdicts.py": ["tests/sandbox/test_verdicts.py"],
     "evaluation/evaluate.py": ["tests/test_evaluate.py"],
     "sandbox/harness.py": [

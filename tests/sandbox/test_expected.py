@@ -13,7 +13,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from mucode.benchmarks.mbpp_plus import INPUTS_NAME, SPEC_NAME
 from mucode.sandbox import expected, values
+from mucode.sandbox.expected import ReferenceValue
 
 NO_REFERENCES = {}.__getitem__  # these tests have no differential tests
 CHECK = (
@@ -60,9 +62,14 @@ def test_check_function_asserts_are_kept_back_only_where_they_always_run():
         "assert f(1) == g(2)",  # no literal side
         "assert f(1) == 2 == 2",  # chained
         "assert f(1) != 2",
+        "assert f(1) == {[1]: 2}",  # not a value (unhashable key): raises in the child
         "x = f(1)\nif x:\n    assert x == 2\n",  # not at the top level
         "def check(c):\n    if c(1):\n        return\n    assert c(2) == 3\ncheck(f)\n",
         "def check(c):\n    assert c(2) == 3\n",  # never called
+        "check(f)\n",  # defined elsewhere (say, in the setup code)
+        # defined twice: the first definition never runs
+        "def check(c):\n    assert c(1) == 2\ndef check(c):\n    pass\ncheck(f)\n",
+        "def check(c):\n    assert c(1) == 2\ncheck(f)\ncheck(g)\n",  # called twice
         "assert f(",  # does not parse: the child reports the SyntaxError
     ],
 )
@@ -114,6 +121,107 @@ def test_a_completed_test_without_its_right_value_fails(reported):
     raw["values"] = reported
     result = expected.resolve(raw, prepared, ("assert f(1) == 2",), 2000, NO_REFERENCES)
     assert result["status"] == "failed"
+
+
+def judged(tests, reported, passed=None, status="passed", references=NO_REFERENCES):
+    """``resolve`` on a run of ``tests`` whose child reported ``(test, key, value)``s."""
+    tests = tuple(tests)
+    raw = verdict(status, len(tests) if passed is None else passed)
+    raw["values"] = [[test, key, values.encode(value)] for test, key, value in reported]
+    return expected.resolve(raw, expected.prepare(tests), tests, 2000, references)
+
+
+def test_feedback_quotes_the_test_as_it_was_written():
+    test = "assert f(1)==0x10"
+    failed = judged((test,), [(0, 0, 4)])
+    assert failed["feedback"] == "Failed test:\nassert f(1)==0x10\nExpected: 16\nActual:   4"
+    raw = verdict(
+        "timeout", 0, "Timeout while running this test:\nassert f(1)==__mucode_expected_0__"
+    )
+    raw["values"] = []
+    result = expected.resolve(raw, expected.prepare((test,)), (test,), 2000, NO_REFERENCES)
+    assert result["feedback"].endswith("\nassert f(1)==0x10")
+
+
+@pytest.mark.parametrize(("literal", "value"), [("3", 2), ("'b'", "a"), ("[1, 2]", [1])])
+def test_a_value_that_only_sorts_before_the_expected_one_fails(literal, value):
+    assert judged((f"assert f() == {literal}",), [(0, 0, value)])["status"] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("literal", "value"),
+    [
+        ("[1, 2]", [1, 2]),
+        ("{'a': (1,)}", {"a": (1,)}),
+        ("1000000000000000000000000000000", 10**30),
+        ("'two words'", "two words"),
+        ("2.5", 2.5),
+        ("1+2j", 1 + 2j),
+    ],
+)
+def test_a_right_value_passes_whatever_its_type(literal, value):
+    assert judged((f"assert f() == {literal}",), [(0, 0, value)])["status"] == "passed"
+
+
+def test_a_stray_value_before_the_tests_own_does_not_hide_it():
+    assert judged(("assert f(1) == 2",), [(0, 7, 9), (0, 0, 2)])["status"] == "passed"
+
+
+def test_a_value_reported_under_another_tests_key_is_not_judged_there():
+    """The program can write report lines itself; a key belongs to one test."""
+    tests = ("assert f(1) == 2", "assert f(2) == 3")
+    reported = [(0, 1, 9), (0, 0, 2), (1, 0, 9), (1, 1, 3)]  # key 1 under test 0, key 0 under 1
+    assert judged(tests, reported)["status"] == "passed"
+
+
+def test_values_for_a_test_the_run_never_reached_are_not_judged():
+    tests = ("assert f(1) == 2", "assert f(2) == 3", "assert f(3) == 4")
+    result = judged(tests, [(0, 0, 2), (2, 2, 9)], passed=1, status="timeout")
+    assert (result["status"], result["tests_passed"]) == ("timeout", 1)
+
+
+def test_every_test_counts_past_the_cached_small_ints():
+    """From 257 on, test indices are new int objects each time; 300 tests."""
+    tests = [f"assert f({i}) == {i}" for i in range(300)]
+    right = [(i, i, i) for i in range(300)]
+    assert judged(tests, right)["status"] == "passed"
+    unreported = judged(tests, right[:-1])  # the last test completed without its value
+    assert (unreported["status"], unreported["tests_passed"]) == ("failed", 299)
+    timed_out = judged(tests, right[:280], passed=280, status="timeout")
+    assert (timed_out["status"], timed_out["tests_passed"]) == ("timeout", 280)
+
+
+PLUS_TEST = (  # no atol: outputs compare as MBPP+ compares them when its atol is 0
+    f"{SPEC_NAME} = {{'entry_point': 'f', 'reference': 'def f(x): pass'}}\n"
+    f"{INPUTS_NAME} = [[1], [2], [3]]\n"
+)
+
+
+def test_a_differential_test_fails_at_the_first_input_whose_output_differs():
+    (differential,) = expected.prepare((PLUS_TEST,)).differentials
+    outputs = {ReferenceValue(differential.digest, i): v for i, v in enumerate([0.1, 3, 5])}
+    close = judged((PLUS_TEST,), [(0, 0, 0.1 + 1e-9), (0, 1, 3), (0, 2, 5)], references=outputs.get)
+    assert close["status"] == "passed"  # floats within 1e-6
+    wrong = judged((PLUS_TEST,), [(0, 0, 0.1), (0, 1, 4), (0, 2, 6)], references=outputs.get)
+    assert (wrong["status"], wrong["tests_passed"]) == ("failed", 0)
+    assert wrong["feedback"] == "Failed test:\nf(2)  # MBPP+ input #1\nExpected: 3\nActual:   4"
+
+
+def test_a_value_whose_comparison_raises_fails_as_under_python3():
+    """``Decimal('sNaN') == 1`` raises InvalidOperation; MBPP+'s comparison with atol set
+    raises ValueError on it (``math.isnan``)."""
+    assert judged(("assert f() == 1",), [(0, 0, Decimal("sNaN"))])["status"] == "failed"
+    test = (
+        f"{SPEC_NAME} = {{'entry_point': 'f', 'reference': 'def f(): pass', 'atol': 0.5}}\n"
+        f"{INPUTS_NAME} = [[]]\n"
+    )
+    (differential,) = expected.prepare((test,)).differentials
+    reference = {ReferenceValue(differential.digest, 0): None}.__getitem__
+    result = judged((test,), [(0, 0, Decimal("sNaN"))], references=reference)
+    assert result["status"] == "failed"
+    assert result["feedback"] == (
+        "Failed test:\nf()  # MBPP+ input #0\nExpected: None\nActual:   Decimal('sNaN')"
+    )
 
 
 class Colour(IntEnum):
