@@ -4,6 +4,7 @@
     python bench/mutation.py metrics search/selectors.py   # some of them
     python bench/mutation.py --survivors metrics   # re-test its survivors with today's tests
     python bench/mutation.py --timeouts metrics    # re-test the mutants that timed out
+    python bench/mutation.py --exceptions metrics  # re-test the except-clause mutants
 
 A run stopped part-way (a kill, the end of a session) resumes where it stopped when started
 again, as long as the module's source is unchanged; a changed module starts afresh.
@@ -87,13 +88,24 @@ def ensure_tool() -> None:
         subprocess.run([sys.executable, "-m", "pip", "install", TOOL], check=True)
 
 
+TESTING_EXCEPTION = "\n\nclass CosmicRayTestingException(Exception):\n    pass\n"
+"""Appended to each mutated module's copy. cosmic-ray's ``ExceptionReplacer`` swaps an
+``except`` clause's type for this name but does not define it, so without it any exception
+reaching the clause raises ``NameError`` and kills the mutant, whichever type was dropped.
+At the end of the file it moves no line the mutants point at."""
+
+
 def copy_tree() -> None:
-    """A fresh copy of src/, tests/ and pyproject.toml to mutate (earlier sessions stay)."""
+    """A fresh copy of src/, tests/ and pyproject.toml to mutate (earlier sessions stay), each
+    module to mutate ending with ``TESTING_EXCEPTION``."""
     ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", ".pytest_cache")
     for name in ("src", "tests"):
         shutil.rmtree(WORK / name, ignore_errors=True)
         shutil.copytree(ROOT / name, WORK / name, ignore=ignore)
     shutil.copy2(ROOT / "pyproject.toml", WORK / "pyproject.toml")
+    for module in MODULES:
+        with (WORK / "src" / "mucode" / module).open("a") as f:
+            f.write(TESTING_EXCEPTION)
 
 
 def run_env() -> dict[str, str]:
@@ -190,6 +202,15 @@ def timed_out(session: Path) -> list[str]:
         return [i.job_id for i, r in db.completed_work_items if r.output == "timeout"]
 
 
+def exception_mutants(session: Path) -> list[str]:
+    """The job ids of the mutants that swap an ``except`` clause's type."""
+    from cosmic_ray.work_db import WorkDB, use_db
+
+    with use_db(session, WorkDB.Mode.open) as db:
+        return [i.job_id for i, _ in db.completed_work_items
+                if i.mutations[0].operator_name == "core/ExceptionReplacer"]  # fmt: skip
+
+
 def forget_results(session: Path, job_ids: list[str]) -> None:
     """Make these mutants pending again, so ``exec`` tests them anew."""
     with sqlite3.connect(session) as db:
@@ -204,7 +225,8 @@ def retest(module: str, which: str) -> None:
     session = cfg.with_suffix(".sqlite")
     if not session.exists():
         sys.exit(f"no earlier run of {module} in {WORK}: run it first")
-    before = (survivors if which == "survivors" else timed_out)(session)
+    before = {"survivors": survivors, "timeouts": timed_out,
+              "exceptions": exception_mutants}[which](session)  # fmt: skip
     forget_results(session, before)
     start = time.monotonic()
     cosmic_ray("cosmic-ray", "exec", str(cfg), str(session))
@@ -300,6 +322,12 @@ def main() -> None:
         action="store_true",
         help="re-test only the mutants that timed out (say, run beside other work)",
     )
+    again.add_argument(
+        "--exceptions",
+        action="store_true",
+        help="re-test the except-clause mutants (runs before CosmicRayTestingException was "
+        "defined counted them killed by any exception)",
+    )
     args = parser.parse_args()
     modules = [m if m.endswith(".py") else f"{m}.py" for m in args.modules] or list(MODULES)
     unknown = [m for m in modules if m not in MODULES]
@@ -309,8 +337,9 @@ def main() -> None:
     copy_tree()
     check_reach()
     for module in modules:
-        if args.survivors or args.timeouts:
-            retest(module, "survivors" if args.survivors else "timeouts")
+        again = [w for w in ("survivors", "timeouts", "exceptions") if getattr(args, w)]
+        if again:
+            retest(module, again[0])
         else:
             run_module(module)
 
