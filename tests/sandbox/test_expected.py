@@ -207,6 +207,22 @@ def test_a_differential_test_fails_at_the_first_input_whose_output_differs():
     assert wrong["feedback"] == "Failed test:\nf(2)  # MBPP+ input #1\nExpected: 3\nActual:   4"
 
 
+@pytest.mark.parametrize("oracle", ["equal", "always", "not_none", "zero_ok"])
+def test_an_input_the_reference_failed_on_fails_whatever_the_oracle(oracle):
+    """Under python3 the reference's exception fails the differential test, so no output
+    passes there, not even under the oracles that accept any output, or any but None or 0."""
+    test = (f"{SPEC_NAME} = {{'entry_point': 'f', 'reference': 'def f(x): pass', "
+            f"'oracle': {oracle!r}}}\n{INPUTS_NAME} = [[1], [2]]\n")  # fmt: skip
+    (differential,) = expected.prepare((test,)).differentials
+    failed = values.Unsupported("reference", "<the reference solution failed on this input>")
+    outputs = {
+        ReferenceValue(differential.digest, 0): 0,
+        ReferenceValue(differential.digest, 1): failed,
+    }
+    result = judged((test,), [(0, 0, 0), (0, 1, 0)], references=outputs.get)
+    assert (result["status"], result["tests_passed"]) == ("failed", 0)
+
+
 def test_a_value_whose_comparison_raises_fails_as_under_python3():
     """``Decimal('sNaN') == 1`` raises InvalidOperation; MBPP+'s comparison with atol set
     raises ValueError on it (``math.isnan``)."""

@@ -288,7 +288,11 @@ def _decoded(wire: str) -> Any:
 
 
 def _accepted(actual: Any, expected: Any, tolerance: tuple[float, str] | None) -> bool:
-    """Python's ``==`` on plain values, or MBPP+'s comparison for differential tests."""
+    """Python's ``==`` on plain values, or MBPP+'s comparison for differential tests. No
+    output is accepted where the reference solution failed: under python3 its exception
+    fails the test, whatever the oracle (``always`` included)."""
+    if isinstance(expected, values.Unsupported):
+        return False
     try:
         if tolerance is None:
             return bool(actual == expected)
