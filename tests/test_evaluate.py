@@ -1,5 +1,9 @@
+import dataclasses
+import itertools
 import json
 import logging
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pydantic import ValidationError
@@ -10,6 +14,7 @@ from mucode.core.jsonl import stream_jsonl
 from mucode.core.records import Problem, Status, Verdict
 from mucode.evaluation.evaluate import (
     EvaluationConfig,
+    EvaluationSummary,
     default_results_path,
     evaluate_reference,
     evaluate_samples,
@@ -201,8 +206,9 @@ def test_reference_mode_judges_reference_solutions(tmp_path, tiny_benchmark):
 
 
 class _InfraFlakySandbox:
-    """Passes every job except those whose program mentions INFRA (unavoidable fake:
-    the real sandbox cannot be made to fail on cue)."""
+    """Passes every job except those whose program mentions INFRA (an infra_error) or FAIL
+    (fails its first test) (unavoidable fake: the real sandbox cannot be made to fail on
+    cue)."""
 
     def __init__(self, workers=None, limits=None):
         self.limits = limits or Limits()  # per-problem limits start from the sandbox's
@@ -219,6 +225,8 @@ class _InfraFlakySandbox:
             n = len(job.tests)
             if "INFRA" in job.program:
                 verdict = Verdict(Status.INFRA_ERROR, "worker lost", 0.0, 0, n)
+            elif "FAIL" in job.program:
+                verdict = Verdict(Status.FAILED, "wrong", 0.01, 0, n)
             else:
                 verdict = Verdict(Status.PASSED, "", 0.01, n, n)
             if on_result is not None:
@@ -353,3 +361,179 @@ def test_real_mbpp_unknown_split_task_is_named(tmp_path, shared_data_dir):
     config = EvaluationConfig(benchmark="mbpp", data_dir=shared_data_dir)
     with pytest.raises(DatasetError, match=r"s\.jsonl:1: task_id 600 \(Mbpp/600\) is not in"):
         evaluate_samples(path, config)
+
+
+def _benchmark_of(monkeypatch, n):
+    """An 'mbpp' benchmark of ``n`` one-test problems Mbpp/1 … Mbpp/n."""
+    problems = [
+        _problem(f"Mbpp/{i}", "f", ("assert f() == 1",), (), "def f():\n    return 1\n")
+        for i in range(1, n + 1)
+    ]
+    monkeypatch.setattr(evaluate_module, "load_problems", lambda *a, **kw: problems)
+
+
+def _code(task, program="def f():\n    return 1\n"):
+    return {"task_id": f"Mbpp/{task}", "code": program}
+
+
+@pytest.mark.parametrize(
+    ("n_problems", "n_sampled"), [(300, 300), (300, 299), (4, 1), (4, 4), (8, 3)]
+)
+def test_the_tasks_without_samples_are_counted_past_the_cached_small_ints(
+    tmp_path, monkeypatch, flaky_sandbox, n_problems, n_sampled
+):
+    """A file covering all of a 300-task split is complete; one leaving tasks out is partial
+    and says how many (4 − 1 = 3, 8 − 3 = 5: no bit trick gives these)."""
+    _benchmark_of(monkeypatch, n_problems)
+    path = _write_samples(tmp_path / "s.jsonl", [_code(i) for i in range(1, n_sampled + 1)])
+    summary = evaluate_samples(path, EvaluationConfig(benchmark="mbpp", ks=(1,)))
+    missing = n_problems - n_sampled
+    assert summary.n_tasks_without_samples == missing
+    assert summary.partial is (missing > 0)
+    assert summary.pass_at_k == ({} if missing else {1: 1.0})
+    assert summary.n_tasks == n_sampled and summary.n_tasks_in_split == n_problems
+
+
+def test_the_missing_tasks_warning_names_the_first_five(
+    tmp_path, monkeypatch, flaky_sandbox, caplog
+):
+    _benchmark_of(monkeypatch, 8)
+    path = _write_samples(tmp_path / "s.jsonl", [_code(1)])
+    config = EvaluationConfig(benchmark="mbpp", ks=(1,), partial=True)
+    with caplog.at_level(logging.WARNING, logger="mucode.evaluation.evaluate"):
+        evaluate_samples(path, config)
+    assert "7 of 8 tasks have no samples (first: Mbpp/2, Mbpp/3, Mbpp/4, Mbpp/5, Mbpp/6)\n" in (
+        caplog.text
+    )
+
+
+def test_the_infra_error_only_warning_counts_and_names_just_those_tasks(
+    tmp_path, monkeypatch, flaky_sandbox, caplog
+):
+    """Seven tasks have only infra_error samples; Mbpp/1, judged, is not among them."""
+    _benchmark_of(monkeypatch, 8)
+    rows = [_code(1), *(_code(i, "# INFRA") for i in range(2, 9))]
+    config = EvaluationConfig(benchmark="mbpp", ks=(1,), infra_errors="exclude")
+    with caplog.at_level(logging.WARNING, logger="mucode.evaluation.evaluate"):
+        summary = evaluate_samples(_write_samples(tmp_path / "s.jsonl", rows), config)
+    assert (
+        "7 tasks had only infra_error samples and are left out of pass@k "
+        "(first: Mbpp/2, Mbpp/3, Mbpp/4, Mbpp/5, Mbpp/6)\n"
+    ) in caplog.text
+    assert summary.n_tasks == 1 and summary.pass_at_k == {1: 1.0}
+
+
+def test_samples_after_an_infra_error_still_count(tmp_path, tiny_benchmark, flaky_sandbox):
+    rows = [{"task_id": "Mbpp/1", "code": "# INFRA"}, {"task_id": "Mbpp/1", "code": ADD},
+            {"task_id": "Mbpp/2", "code": "# FAIL"}]  # fmt: skip
+    config = EvaluationConfig(benchmark="mbpp", ks=(1,), infra_errors="exclude", partial=True)
+    summary = evaluate_samples(_write_samples(tmp_path / "s.jsonl", rows), config)
+    assert summary.n_tasks == 2 and summary.pass_at_k == {1: 0.5}
+    assert summary.n_infra_errors == 1
+
+
+def test_no_warning_about_k_when_every_k_is_reported(
+    tmp_path, tiny_benchmark, flaky_sandbox, caplog
+):
+    path = _write_samples(tmp_path / "s.jsonl", INFRA_SAMPLES[:1])
+    config = EvaluationConfig(benchmark="mbpp", ks=(1,), partial=True)
+    with caplog.at_level(logging.WARNING, logger="mucode.evaluation.evaluate"):
+        assert evaluate_samples(path, config).pass_at_k == {1: 1.0}
+    assert "not reported" not in caplog.text
+
+
+def test_no_warning_about_k_when_every_sample_got_infra_error(
+    tmp_path, tiny_benchmark, flaky_sandbox, caplog
+):
+    """No task is left to report pass@k for: nothing to name, and no crash."""
+    path = _write_samples(tmp_path / "s.jsonl", INFRA_SAMPLES[1:])
+    config = EvaluationConfig(benchmark="mbpp", ks=(1,), infra_errors="exclude", partial=True)
+    with caplog.at_level(logging.WARNING, logger="mucode.evaluation.evaluate"):
+        summary = evaluate_samples(path, config)
+    assert summary.pass_at_k == {} and summary.n_tasks == 0
+    assert "not reported" not in caplog.text
+
+
+def test_a_dropped_k_names_the_task_with_the_fewest_judged_samples(
+    tmp_path, tiny_benchmark, flaky_sandbox, caplog
+):
+    """Mbpp/1 has 3 samples, none passing; Mbpp/2 has 2, both passing: pass@3 is dropped
+    because of Mbpp/2, the task with the fewest samples (not the fewest passes)."""
+    rows = [*({"task_id": "Mbpp/1", "code": "# FAIL"} for _ in range(3)),
+            *({"task_id": "Mbpp/2", "code": SQUARE} for _ in range(2))]  # fmt: skip
+    config = EvaluationConfig(benchmark="mbpp", ks=(1, 3), partial=True)
+    with caplog.at_level(logging.WARNING, logger="mucode.evaluation.evaluate"):
+        summary = evaluate_samples(_write_samples(tmp_path / "s.jsonl", rows), config)
+    assert summary.pass_at_k == {1: 0.5}
+    assert "pass@k not reported for k=3: task Mbpp/2 has only 2 judged samples" in caplog.text
+
+
+def test_wall_s_is_the_time_from_start_to_end(tmp_path, tiny_benchmark, flaky_sandbox, monkeypatch):
+    """The clock reads 100.0 s when the evaluation starts and 350.25 s after."""
+    readings = itertools.chain([100.0], itertools.repeat(350.25))
+    monkeypatch.setattr(
+        evaluate_module, "time", SimpleNamespace(perf_counter=lambda: next(readings))
+    )
+    path = _write_samples(tmp_path / "s.jsonl", INFRA_SAMPLES[:1])
+    summary = evaluate_samples(path, EvaluationConfig(benchmark="mbpp", ks=(1,), partial=True))
+    assert summary.wall_s == 250.25
+
+
+def test_results_may_go_to_a_directory_that_does_not_exist_yet(
+    tmp_path, tiny_benchmark, flaky_sandbox
+):
+    path = _write_samples(tmp_path / "s.jsonl", INFRA_SAMPLES[:1])
+    out = tmp_path / "new" / "nested" / "results.jsonl"
+    evaluate_samples(path, EvaluationConfig(benchmark="mbpp", partial=True), output=out)
+    assert [obj["task_id"] for _, obj in stream_jsonl(out)] == ["Mbpp/1"]
+
+
+def test_every_argument_may_be_passed_by_name(tmp_path, tiny_benchmark, flaky_sandbox):
+    path = _write_samples(tmp_path / "s.jsonl", INFRA_SAMPLES[:1])
+    config = EvaluationConfig(benchmark="mbpp", ks=(1,), partial=True)
+    out = tmp_path / "r.jsonl"
+    summary = evaluate_samples(samples_path=path, config=config, output=out, on_progress=None)
+    assert summary.n_samples == 1 and out.exists()
+    summary = evaluate_reference(config=config, output=out, on_progress=None)
+    assert summary.n_samples == 3
+
+
+def test_the_config_defaults_to_pass_at_1_10_100_and_is_frozen():
+    config = EvaluationConfig(benchmark="mbpp")
+    assert config.ks == (1, 10, 100)
+    with pytest.raises(ValidationError, match="frozen"):
+        config.ks = (0,)  # would skip the check that every k is >= 1
+
+
+def test_the_config_needs_at_least_one_worker():
+    assert EvaluationConfig(benchmark="mbpp", workers=1).workers == 1
+    with pytest.raises(ValidationError, match="workers"):
+        EvaluationConfig(benchmark="mbpp", workers=0)
+
+
+def _summary(**fields):
+    base = dict(benchmark="mbpp", split="test", n_tasks=2, n_samples=4, pass_at_k={1: 0.5},
+                n_public_passed=3, status_counts={"passed": 2, "failed": 2},
+                results_path=Path("r.jsonl"), wall_s=12.3456, n_tasks_in_split=2)  # fmt: skip
+    return EvaluationSummary(**{**base, **fields})
+
+
+def test_a_summary_built_by_hand_defaults_to_complete_and_no_infra_errors():
+    """``n_tasks_without_samples`` and an ``infra_error`` count may be left out."""
+    summary = _summary()
+    assert summary.n_tasks_without_samples == 0 and not summary.partial
+    assert summary.n_infra_errors == 0
+    data = summary.to_json_dict()
+    assert (data["n_tasks_without_samples"], data["partial"], data["n_infra_errors"]) == (
+        0, False, 0)  # fmt: skip
+
+
+def test_the_summary_json_rounds_wall_time_to_milliseconds():
+    assert _summary(wall_s=12.3456).to_json_dict()["wall_s"] == 12.346
+
+
+def test_a_summary_is_a_frozen_slotted_record():
+    summary = _summary()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        summary.n_tasks = 3
+    assert not hasattr(summary, "__dict__")
