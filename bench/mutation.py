@@ -96,13 +96,16 @@ At the end of the file it moves no line the mutants point at."""
 
 
 def copy_tree() -> None:
-    """A fresh copy of src/, tests/ and pyproject.toml to mutate (earlier sessions stay), each
-    module to mutate ending with ``TESTING_EXCEPTION``."""
+    """A fresh copy of src/, tests/, the bench scripts and pyproject.toml to mutate (earlier
+    sessions stay), each module to mutate ending with ``TESTING_EXCEPTION``."""
     ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", ".pytest_cache")
     for name in ("src", "tests"):
         shutil.rmtree(WORK / name, ignore_errors=True)
         shutil.copytree(ROOT / name, WORK / name, ignore=ignore)
     shutil.copy2(ROOT / "pyproject.toml", WORK / "pyproject.toml")
+    (WORK / "bench").mkdir(exist_ok=True)
+    for script in (ROOT / "bench").glob("*.py"):  # tests/sandbox/test_differential imports one
+        shutil.copy2(script, WORK / "bench" / script.name)
     for module in MODULES:
         with (WORK / "src" / "mucode" / module).open("a") as f:
             f.write(TESTING_EXCEPTION)
