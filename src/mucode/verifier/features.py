@@ -119,6 +119,26 @@ def head_inputs(model, inputs, last_token: bool) -> torch.Tensor:
     return hidden[torch.arange(len(last), device=last.device), last]  # (B, H)
 
 
+def fill_store(store: FeatureStore, wanted: dict[str, tuple[str, str]], batch_size: int,
+               compute: Callable[[list[str], list[str]], torch.Tensor | list[torch.Tensor]],
+               progress: Progress | None = None) -> int:  # fmt: skip
+    """Add to ``store`` what ``compute(prompts, codes)`` gives for the inputs of ``wanted``
+    (key -> (prompt, code)) it lacks, ``batch_size`` per call, longest first (so a batch pads
+    little, and one too big for memory fails at once), without gradients; how many."""
+    todo = sorted((k for k in wanted if k not in store), key=lambda k: -sum(map(len, wanted[k])))
+    done = len(wanted) - len(todo)
+    if progress is not None:
+        progress(done, len(wanted))
+    with torch.no_grad():
+        for first in range(0, len(todo), batch_size):
+            keys = todo[first : first + batch_size]
+            prompts, codes = zip(*(wanted[k] for k in keys), strict=True)
+            store.add(keys, compute(list(prompts), list(codes)))
+            if progress is not None:
+                progress(done + first + len(keys), len(wanted))
+    return len(todo)
+
+
 def compute_features(model, encoder, store: FeatureStore, inputs: Sequence[tuple[str, str]],
                      batch_size: int, progress: Progress | None = None) -> int:  # fmt: skip
     """Store the features of the (prompt, code) ``inputs`` the store lacks; return how many.
@@ -126,18 +146,10 @@ def compute_features(model, encoder, store: FeatureStore, inputs: Sequence[tuple
     ``model`` is the verifier's classifier in eval mode (its head is only read), ``encoder``
     the verifier's input encoder: the chat one means a decoder, read at its last token.
     """
-    wanted = {input_key(p, c): (p, c) for p, c in inputs}
-    todo = sorted((k for k in wanted if k not in store), key=lambda k: -sum(map(len, wanted[k])))
-    done = len(wanted) - len(todo)
-    if progress is not None:
-        progress(done, len(wanted))
     last_token = isinstance(encoder, ChatEncoder)
-    with torch.no_grad():
-        for first in range(0, len(todo), batch_size):
-            keys = todo[first : first + batch_size]
-            prompts, codes = zip(*(wanted[k] for k in keys), strict=True)
-            encoded = encoder(list(prompts), list(codes)).to(model.device)
-            store.add(keys, head_inputs(model, encoded, last_token).cpu())
-            if progress is not None:
-                progress(done + first + len(keys), len(wanted))
-    return len(todo)
+
+    def features(prompts: list[str], codes: list[str]) -> torch.Tensor:
+        return head_inputs(model, encoder(prompts, codes).to(model.device), last_token).cpu()
+
+    wanted = {input_key(p, c): (p, c) for p, c in inputs}
+    return fill_store(store, wanted, batch_size, features, progress)

@@ -28,7 +28,7 @@ import torch
 
 from mucode.core.errors import ConfigError
 from mucode.verifier.evaluation import ScoreTexts
-from mucode.verifier.features import FeatureStore, Progress
+from mucode.verifier.features import FeatureStore, Progress, fill_store
 
 if TYPE_CHECKING:
     from mucode.verifier.backbones import Backbone
@@ -101,31 +101,23 @@ def compute_states(model, encoder, store: FeatureStore, inputs: Sequence[tuple[s
     computed."""
     layer = store.identity["layer"]
     pad_id = model.config.pad_token_id
-    encoded_ids = {}
+
+    def states(prompts: list[str], codes: list[str]) -> list[torch.Tensor]:
+        encoded = encoder(prompts, codes).to(model.device)
+        lengths = [real_length(row, pad_id) for row in encoded["input_ids"].tolist()]
+        found = states_entering(model, encoded, layer).cpu()
+        return [row[:n] for row, n in zip(found, lengths, strict=True)]
+
+    wanted = {}
     for prompt, code in inputs:
         ids = encoder([prompt], [code])["input_ids"][0].tolist()
-        encoded_ids[token_key(ids[: real_length(ids, pad_id)])] = (prompt, code)
-    todo = sorted((k for k in encoded_ids if k not in store),
-                  key=lambda k: -sum(map(len, encoded_ids[k])))  # fmt: skip
-    done = len(encoded_ids) - len(todo)
-    if progress is not None:
-        progress(done, len(encoded_ids))
+        wanted[token_key(ids[: real_length(ids, pad_id)])] = (prompt, code)
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
-            for first in range(0, len(todo), batch_size):
-                keys = todo[first : first + batch_size]
-                prompts, codes = zip(*(encoded_ids[k] for k in keys), strict=True)
-                encoded = encoder(list(prompts), list(codes)).to(model.device)
-                states = states_entering(model, encoded, layer).cpu()
-                lengths = [real_length(row, pad_id) for row in encoded["input_ids"].tolist()]
-                store.add(keys, [s[:n] for s, n in zip(states, lengths, strict=True)])
-                if progress is not None:
-                    progress(done + first + len(keys), len(encoded_ids))
+        return fill_store(store, wanted, batch_size, states, progress)
     finally:
         model.train(was_training)
-    return len(todo)
 
 
 class StoredStates(torch.nn.Module):
